@@ -1,0 +1,1 @@
+"""Core logic without Qt: importable and testable with PySide6 absent."""

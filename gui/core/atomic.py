@@ -1,0 +1,40 @@
+"""Atomic file writes and keeping corrupt files aside (never silently dropped)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, fsync, then ``os.replace``: readers see old or new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def keep_aside(path: Path, suffix: str = ".corrupt") -> Path:
+    """Rename a bad file to ``name.corrupt`` (or ``name.corrupt-<time>`` if taken) and return the new path."""
+    target = path.with_name(path.name + suffix)
+    if target.exists():
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        target = path.with_name(f"{path.name}{suffix}-{stamp}")
+    os.replace(path, target)
+    return target

@@ -1,0 +1,161 @@
+"""Expected failures become clear, actionable messages; anything else is a bug to log with a traceback.
+
+The core never opens dialogs: it raises :class:`KnownError` (or lets botocore errors through) and the
+caller turns them into a :class:`UserMessage` with :func:`explain`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "SlowDown",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+    }
+)
+
+
+@dataclass(frozen=True)
+class UserMessage:
+    title: str
+    text: str
+    hint: str = ""
+    expected: bool = True  # False: a bug; the caller logs the traceback
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.text}" + (f" {self.hint}" if self.hint else "")
+
+
+class KnownError(Exception):
+    """An expected problem from the environment or the user's input, with a message fit to show."""
+
+    def __init__(self, title: str, text: str, hint: str = "") -> None:
+        super().__init__(f"{title}: {text}")
+        self.message = UserMessage(title, text, hint)
+
+
+def error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return None
+
+
+def http_status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Throttling, 5xx and dropped connections: worth retrying with backoff."""
+    code = error_code(exc)
+    if code in RETRYABLE_CODES:
+        return True
+    status = http_status(exc)
+    if status is not None and status >= 500:
+        return True
+    name = type(exc).__name__
+    return name in {
+        "EndpointConnectionError",
+        "ConnectionClosedError",
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "ConnectionError",
+    }
+
+
+def aws_message(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Message") or str(exc)
+    return str(exc)
+
+
+def explain(exc: BaseException, *, profile: str | None = None) -> UserMessage:
+    """Turn an exception into something a person can act on."""
+    if isinstance(exc, KnownError):
+        return exc.message
+    name = type(exc).__name__
+    code = error_code(exc)
+    msg = aws_message(exc)
+    login = f"aws sso login --profile {profile}" if profile else "aws sso login --profile <name>"
+
+    if name == "NoCredentialsError":
+        return UserMessage(
+            "No AWS credentials found",
+            "Neither a profile, environment variables nor an access key provided credentials.",
+            "Pick a profile from ~/.aws, or choose 'Access key' and type a key ID and secret.",
+        )
+    if name == "NoRegionError":
+        return UserMessage("No region chosen", "AWS needs a region for this call.", "Pick a region.")
+    if name == "ProfileNotFound":
+        return UserMessage("Profile not found", msg, "Check ~/.aws/config or pick another profile.")
+    if name in {"UnauthorizedSSOTokenError", "SSOTokenLoadError", "TokenRetrievalError"} or (
+        "sso" in msg.lower() and ("expired" in msg.lower() or "token" in msg.lower())
+    ):
+        return UserMessage(
+            "SSO session expired", "Your AWS SSO token is missing or has expired.", f"Run `{login}` and retry."
+        )
+    if name in {"EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ReadTimeoutError"}:
+        return UserMessage(
+            "Endpoint unreachable",
+            f"Could not reach the service ({msg}).",
+            "Check the endpoint URL, your network, or whether the local sandbox is running.",
+        )
+    if code in {"InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId"}:
+        return UserMessage(
+            "Invalid access key", "AWS does not recognise this access key ID.", "Check the key ID or pick a profile."
+        )
+    if code in {"SignatureDoesNotMatch", "IncompleteSignature"}:
+        return UserMessage(
+            "Wrong secret access key", "The secret does not match the access key ID.", "Re-enter the secret key."
+        )
+    if code == "ExpiredToken" or code == "ExpiredTokenException":
+        return UserMessage(
+            "Credentials expired",
+            "The session token has expired.",
+            f"Refresh your credentials (for SSO: `{login}`).",
+        )
+    if code in {"AccessDenied", "AccessDeniedException", "AllAccessDisabled"}:
+        return UserMessage("Access denied", msg, _permission_hint(msg))
+    if code == "AuthorizationHeaderMalformed" or code == "PermanentRedirect":
+        return UserMessage(
+            "Wrong region", msg, "The bucket lives in another region; switch to the bucket's region."
+        )
+    if code == "NoSuchBucket":
+        return UserMessage("Bucket not found", msg, "Refresh the bucket list.")
+    if code in {"NoSuchKey", "404"}:
+        return UserMessage("Object not found", msg, "It may have been deleted; refresh the listing.")
+    if code in RETRYABLE_CODES:
+        return UserMessage("AWS is busy", f"{code}: {msg}", "The app retries automatically; try again later.")
+    if code in {
+        "InvalidParameterException",
+        "InvalidS3ObjectException",
+        "VideoTooLargeException",
+        "LimitExceededException",
+        "IdempotentParameterMismatchException",
+        "InvalidPaginationTokenException",
+        "ResourceNotFoundException",
+    }:
+        return UserMessage(code, msg)
+    if code:
+        return UserMessage(code, msg)
+    return UserMessage("Unexpected error", f"{name}: {exc}", "Details are in the log file.", expected=False)
+
+
+def _permission_hint(msg: str) -> str:
+    # AWS messages usually say "... is not authorized to perform: s3:ListBucket on resource ..."
+    marker = "perform:"
+    if marker in msg:
+        action = msg.split(marker, 1)[1].strip().split()[0]
+        return f"Ask your administrator for the '{action}' permission."
+    return "Your identity lacks a permission for this call; check its IAM policy."

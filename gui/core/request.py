@@ -1,0 +1,94 @@
+"""Build the exact ``StartLabelDetection`` parameters from settings, and an equivalent AWS CLI command."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from gui.core.types import JobSettings
+
+
+def build_start_request(
+    bucket: str,
+    key: str,
+    settings: JobSettings,
+    *,
+    client_request_token: str | None = None,
+    version_id: str | None = None,
+) -> dict[str, Any]:
+    """The keyword arguments for ``rekognition.start_label_detection(**params)``.
+
+    Only non-empty filter lists are sent; ``Features`` and ``Settings`` appear only when a filter is set,
+    as the AWS developer guide shows.
+    """
+    s3: dict[str, str] = {"Bucket": bucket, "Name": key}
+    if version_id:
+        s3["Version"] = version_id
+    params: dict[str, Any] = {"Video": {"S3Object": s3}}
+    if client_request_token:
+        params["ClientRequestToken"] = client_request_token
+    params["MinConfidence"] = _number(settings.min_confidence)
+    if settings.job_tag:
+        params["JobTag"] = settings.job_tag
+    if settings.notification is not None:
+        params["NotificationChannel"] = {
+            "SNSTopicArn": settings.notification.sns_topic_arn,
+            "RoleArn": settings.notification.role_arn,
+        }
+    f = settings.filters
+    general: dict[str, list[str]] = {}
+    for api_key, values in (
+        ("LabelInclusionFilters", f.label_inclusions),
+        ("LabelExclusionFilters", f.label_exclusions),
+        ("LabelCategoryInclusionFilters", f.category_inclusions),
+        ("LabelCategoryExclusionFilters", f.category_exclusions),
+    ):
+        if values:
+            general[api_key] = list(values)
+    if general:
+        params["Features"] = ["GENERAL_LABELS"]
+        params["Settings"] = {"GeneralLabels": general}
+    return params
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def to_json(params: dict[str, Any]) -> str:
+    return json.dumps(params, indent=2, ensure_ascii=False)
+
+
+_CLI_KEYS = {
+    "Video": "--video",
+    "ClientRequestToken": "--client-request-token",
+    "MinConfidence": "--min-confidence",
+    "JobTag": "--job-tag",
+    "NotificationChannel": "--notification-channel",
+    "Features": "--features",
+    "Settings": "--settings",
+}
+
+
+def to_cli(params: dict[str, Any], *, region: str | None = None, endpoint_url: str | None = None,
+           profile: str | None = None) -> str:
+    """An ``aws rekognition start-label-detection`` command with the same parameters."""
+    parts = ["aws", "rekognition", "start-label-detection"]
+    for key, flag in _CLI_KEYS.items():
+        if key not in params:
+            continue
+        value = params[key]
+        if key == "Features":
+            parts += [flag, *value]
+        elif isinstance(value, dict | list):
+            parts += [flag, shlex.quote(json.dumps(value, separators=(",", ":"), ensure_ascii=False))]
+        else:
+            parts += [flag, shlex.quote(str(value))]
+    if region:
+        parts += ["--region", region]
+    if profile:
+        parts += ["--profile", shlex.quote(profile)]
+    if endpoint_url:
+        parts += ["--endpoint-url", endpoint_url]
+    return " ".join(parts)

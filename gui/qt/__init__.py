@@ -1,0 +1,1 @@
+"""Qt adapters over the core: widgets, item models and background workers."""
