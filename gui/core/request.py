@@ -71,24 +71,38 @@ _CLI_KEYS = {
 }
 
 
-def to_cli(params: dict[str, Any], *, region: str | None = None, endpoint_url: str | None = None,
-           profile: str | None = None) -> str:
-    """An ``aws rekognition start-label-detection`` command with the same parameters."""
-    parts = ["aws", "rekognition", "start-label-detection"]
+def to_cli(
+    params: dict[str, Any],
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    multiline: bool = False,
+) -> str:
+    """An ``aws rekognition start-label-detection`` command with the same parameters (POSIX shell quoting).
+
+    ``multiline`` puts each option on its own line with a trailing backslash, for reading.
+    """
+    head = "aws rekognition start-label-detection"
+    options: list[str] = []
     for key, flag in _CLI_KEYS.items():
         if key not in params:
             continue
         value = params[key]
         if key == "Features":
-            parts += [flag, *value]
+            options.append(" ".join([flag, *(shlex.quote(str(v)) for v in value)]))
         elif isinstance(value, dict | list):
-            parts += [flag, shlex.quote(json.dumps(value, separators=(",", ":"), ensure_ascii=False))]
+            options.append(
+                f"{flag} {shlex.quote(json.dumps(value, separators=(',', ':'), ensure_ascii=False))}"
+            )
         else:
-            parts += [flag, shlex.quote(str(value))]
+            options.append(f"{flag} {shlex.quote(str(value))}")
     if region:
-        parts += ["--region", region]
+        options.append(f"--region {shlex.quote(region)}")
     if profile:
-        parts += ["--profile", shlex.quote(profile)]
+        options.append(f"--profile {shlex.quote(profile)}")
     if endpoint_url:
-        parts += ["--endpoint-url", endpoint_url]
-    return " ".join(parts)
+        options.append(f"--endpoint-url {shlex.quote(endpoint_url)}")
+    if multiline:
+        return " \\\n  ".join([head, *options])
+    return " ".join([head, *options])

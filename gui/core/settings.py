@@ -1,0 +1,122 @@
+"""The app's small "last state" file (``AppPaths.settings_file``), shared by every area, one section each.
+
+Generic API (any area may use it; values must be JSON-serialisable and must never contain secrets)::
+
+    from gui.core.settings import load_section, save_app_settings
+    save_app_settings(paths, "connection", {"profile": "dev", "region": "eu-west-1", "endpoint": None})
+    load_section(paths, "connection")          # -> {"profile": "dev", ...} or {} when absent/unreadable
+    load_app_settings(paths)                   # -> {"connection": {...}, "filters": {...}}
+
+``save_app_settings`` replaces one section and leaves the others alone (read-modify-write under a lock,
+atomic write). The file carries ``schema_version``; a corrupt file is kept aside as ``.corrupt`` (and
+the app starts with defaults); a file from a newer app is neither read nor overwritten.
+
+The filter panel's own state is in section ``"filters"``: see :func:`save_job_state`/:func:`load_job_state`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from gui.core.errors import KnownError
+from gui.core.jsonstore import load_versioned, save_versioned
+from gui.core.paths import AppPaths
+from gui.core.taxonomy import Taxonomy
+from gui.core.types import JobSettings
+
+log = logging.getLogger(__name__)
+
+SETTINGS_SCHEMA_VERSION = 1
+FILTERS_SECTION = "filters"
+_lock = threading.Lock()
+
+
+@dataclass
+class SettingsLoad:
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problem: str | None = None  # for the user: the file was corrupt (kept aside) or too new
+    writable: bool = True  # False when the file comes from a newer app version
+
+
+def read_app_settings(paths: AppPaths) -> SettingsLoad:
+    """All sections plus what went wrong, if anything (for a UI that wants to tell the user)."""
+    try:
+        result = load_versioned(paths.settings_file, SETTINGS_SCHEMA_VERSION, what="settings file")
+    except KnownError as exc:
+        return SettingsLoad({}, f"{exc.message.title}: {exc.message.text} Using defaults.", writable=False)
+    except OSError as exc:
+        return SettingsLoad({}, f"The settings file '{paths.settings_file}' could not be read ({exc}).")
+    if result.data is None:
+        return SettingsLoad({}, result.problem)
+    sections = {k: v for k, v in result.data.items() if k != "schema_version" and isinstance(v, dict)}
+    return SettingsLoad(sections)
+
+
+def load_app_settings(paths: AppPaths) -> dict[str, dict[str, Any]]:
+    """``{section: values}``; empty when the file is absent, corrupt (kept aside) or from a newer app."""
+    loaded = read_app_settings(paths)
+    if loaded.problem:
+        log.warning("%s", loaded.problem)
+    return loaded.sections
+
+
+def load_section(paths: AppPaths, section: str) -> dict[str, Any]:
+    return dict(load_app_settings(paths).get(section, {}))
+
+
+def save_app_settings(paths: AppPaths, section: str, values: dict[str, Any]) -> None:
+    """Replace ``section`` with ``values`` and keep the other sections. Atomic.
+
+    Raises KnownError when the file was written by a newer app (we do not overwrite it).
+    """
+    with _lock:
+        loaded = read_app_settings(paths)
+        if not loaded.writable:
+            raise KnownError(
+                "Settings not saved",
+                f"'{paths.settings_file}' was written by a newer version of the app; it was left as is.",
+            )
+        sections = dict(loaded.sections)
+        sections[section] = dict(values)
+        save_versioned(paths.settings_file, sections, SETTINGS_SCHEMA_VERSION)
+
+
+# ---- the filter panel's section -----------------------------------------------------------------------
+@dataclass
+class JobState:
+    preset_name: str | None = None
+    settings: JobSettings | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def save_job_state(paths: AppPaths, preset_name: str | None, settings: JobSettings) -> None:
+    from gui.core.presets import settings_to_doc
+
+    save_app_settings(
+        paths, FILTERS_SECTION, {"last_preset": preset_name, "settings": settings_to_doc(settings)}
+    )
+
+
+def load_job_state(paths: AppPaths, taxonomy: Taxonomy | None = None) -> JobState:
+    """The last used preset name and settings; defaults (None) with a notice when unusable."""
+    from gui.core.presets import PresetFormatError, settings_from_doc
+
+    loaded = read_app_settings(paths)
+    notices = [loaded.problem] if loaded.problem else []
+    section = loaded.sections.get(FILTERS_SECTION, {})
+    name = section.get("last_preset")
+    name = name if isinstance(name, str) and name.strip() else None
+    doc = section.get("settings")
+    if doc is None:
+        return JobState(name, None, notices)
+    try:
+        settings, more = settings_from_doc(doc, taxonomy)
+    except PresetFormatError as exc:
+        notices.append(
+            f"The last used settings in '{paths.settings_file}' were not usable ({exc}); using defaults."
+        )
+        return JobState(name, None, notices)
+    return JobState(name, settings, notices + [f"Last used settings: {m}" for m in more])

@@ -1,0 +1,237 @@
+"""The "Labels and settings" pane: presets, the filter tree, job settings and the request preview.
+
+Wiring for the main window::
+
+    panel = FilterPanel(paths, parent)
+    panel.settingsChanged.connect(window.on_settings_changed)   # re-check the Submit button
+    panel.set_preview_videos(selected_videos)                    # list[S3Object]
+    panel.set_connection_hint(region, endpoint_url, profile)     # used in the CLI preview
+    if panel.is_valid(): submit(panel.current_settings())        # else show panel.validation_errors()
+    panel.save_state()                                           # on close (changes are also saved
+                                                                 # about a second after they happen)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.core.errors import KnownError
+from gui.core.paths import AppPaths
+from gui.core.presets import Preset, PresetStore
+from gui.core.settings import load_job_state, save_job_state
+from gui.core.taxonomy import Taxonomy, load_taxonomy
+from gui.core.types import JobSettings, S3Object
+from gui.core.validation import settings_problems
+from gui.qt.filter_tree import MESSAGE_STYLE, AskText, FilterTree
+from gui.qt.job_settings import JobSettingsWidget
+from gui.qt.presets_bar import PresetDialogs, PresetsBar
+from gui.qt.request_preview import RequestPreview
+
+log = logging.getLogger(__name__)
+
+AUTOSAVE_MS = 1000
+
+
+class FilterPanel(QWidget):
+    settingsChanged = Signal()
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        parent: QWidget | None = None,
+        *,
+        taxonomy: Taxonomy | None = None,
+        dialogs: PresetDialogs | None = None,
+        ask_text: AskText | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("filterPanel")
+        self.paths = paths
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.store = PresetStore(paths, self.taxonomy)
+        report = self.store.load()
+        self._restoring = True
+        self._save_failed = False
+
+        self.presets_bar = PresetsBar(self.store, self.current_settings, self, dialogs=dialogs)
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("filterPanelMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dismiss_button = QToolButton(self)
+        self.dismiss_button.setText("✕")
+        self.dismiss_button.setAutoRaise(True)
+        self.dismiss_button.setToolTip("Dismiss")
+        self.filter_tree = FilterTree(self.taxonomy, self, ask_text=ask_text)
+        self.job_settings = JobSettingsWidget(self)
+        self.preview = RequestPreview(self)
+
+        self.bottom_tabs = QTabWidget(self)
+        self.bottom_tabs.setObjectName("filterPanelTabs")
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.job_settings, "Job settings")
+        self.bottom_tabs.addTab(self.preview, "Request preview")
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.setObjectName("filterPanelSplitter")
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.filter_tree)
+        splitter.addWidget(self.bottom_tabs)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        message_row = QHBoxLayout()
+        message_row.setContentsMargins(0, 0, 0, 0)
+        message_row.setSpacing(2)
+        message_row.addWidget(self.message_label, 1)
+        message_row.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.presets_bar)
+        layout.addLayout(message_row)
+        layout.addWidget(splitter, 1)
+        self.clear_message()
+
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(AUTOSAVE_MS)
+        self._save_timer.timeout.connect(self.save_state)
+
+        self.filter_tree.filtersChanged.connect(self._on_changed)
+        self.job_settings.changed.connect(self._on_changed)
+        self.presets_bar.presetApplied.connect(self.apply_preset)
+        self.presets_bar.presetsChanged.connect(self._on_presets_changed)
+        self.presets_bar.message.connect(self.show_message)
+        self.dismiss_button.clicked.connect(self.clear_message)
+
+        notes = self._restore()
+        problems = report.problems
+        if problems or report.notices or notes:
+            level = "warning" if problems else "info"
+            self.show_message("\n".join([*problems, *report.notices, *notes]), level)
+        self._restoring = False
+        self._refresh()
+
+    # ---- contract with the main window --------------------------------------------------------------
+    def current_settings(self) -> JobSettings:
+        return JobSettings(
+            filters=self.filter_tree.filters(),
+            min_confidence=self.job_settings.min_confidence(),
+            job_tag=self.job_settings.job_tag(),
+            notification=self.job_settings.notification(),
+        )
+
+    def current_preset_name(self) -> str | None:
+        return self.presets_bar.current_name()
+
+    def set_preview_videos(self, videos: list[S3Object]) -> None:
+        self.preview.set_videos(videos)
+
+    def set_connection_hint(self, region: str | None, endpoint_url: str | None, profile: str | None) -> None:
+        self.preview.set_connection_hint(region, endpoint_url, profile)
+
+    def validation_errors(self) -> list[str]:
+        return [p.message for p in settings_problems(self.current_settings())]
+
+    def is_valid(self) -> bool:
+        return not self.validation_errors()
+
+    def save_state(self) -> None:
+        """Persist the last used preset and settings (atomic; safe to call often)."""
+        self._save_timer.stop()
+        try:
+            save_job_state(self.paths, self.current_preset_name(), self.current_settings())
+        except KnownError as exc:
+            if not self._save_failed:  # say it once, not on every change
+                self.show_message(str(exc.message), "warning")
+            self._save_failed = True
+        except OSError as exc:
+            log.warning("Could not save the filter settings: %s", exc)
+
+    # ---- presets -------------------------------------------------------------------------------------
+    @Slot(object)
+    def apply_preset(self, preset: Preset) -> None:
+        """Put a preset's settings on screen (the bar already shows it as current)."""
+        notes = self._apply_settings(preset.settings)
+        notes = [*preset.notices, *notes]
+        if notes:
+            self.show_message("\n".join(notes), "info")
+        self.presets_bar.set_modified(False)
+        self._refresh()
+        self.settingsChanged.emit()
+        self.save_state()
+
+    def _apply_settings(self, settings: JobSettings) -> list[str]:
+        self._restoring = True
+        try:
+            notes = self.filter_tree.set_filters(settings.filters)
+            notes += self.job_settings.set_values(
+                settings.min_confidence, settings.job_tag, settings.notification
+            )
+        finally:
+            self._restoring = False
+        return notes
+
+    def _restore(self) -> list[str]:
+        state = load_job_state(self.paths, self.taxonomy)
+        notes = list(state.notices)
+        preset = self.store.get(state.preset_name) if state.preset_name else None
+        if state.preset_name and preset is None:
+            notes.append(f"The last used preset '{state.preset_name}' no longer exists.")
+        if state.settings is not None:
+            self._apply_settings(state.settings)
+        elif preset is not None:
+            self._apply_settings(preset.settings)
+        self.presets_bar.select(preset.name if preset else None)
+        return notes
+
+    # ---- messages -------------------------------------------------------------------------------------
+    @Slot(str, str)
+    def show_message(self, text: str, level: str = "info") -> None:
+        self.message_label.setStyleSheet(MESSAGE_STYLE.get(level, MESSAGE_STYLE["info"]))
+        self.message_label.setText(text)
+        self.message_label.setVisible(True)
+        self.dismiss_button.setVisible(True)
+
+    @Slot()
+    def clear_message(self) -> None:
+        self.message_label.clear()
+        self.message_label.setVisible(False)
+        self.dismiss_button.setVisible(False)
+
+    def message_text(self) -> str:
+        return self.message_label.text() if not self.message_label.isHidden() else ""
+
+    # ---- internals ------------------------------------------------------------------------------------
+    @Slot()
+    def _on_presets_changed(self) -> None:
+        self._refresh()
+        self.save_state()
+
+    @Slot()
+    def _on_changed(self) -> None:
+        if self._restoring:
+            return
+        self._refresh()
+        self.settingsChanged.emit()
+        self._save_timer.start()
+
+    def _refresh(self) -> None:
+        settings = self.current_settings()
+        errors = [p.message for p in settings_problems(settings)]
+        self.preview.set_settings(settings, errors)
+        preset = self.presets_bar.current_preset()
+        self.presets_bar.set_modified(preset is not None and preset.settings != settings)
+        title = "Job settings" + (" ⚠" if self.job_settings.errors() else "")
+        self.bottom_tabs.setTabText(0, title)

@@ -1,0 +1,327 @@
+"""The filter builder: search box, checkbox tree, counters, custom labels and what the combination means."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.core.filters import FilterKind, Mark
+from gui.core.taxonomy import Taxonomy
+from gui.core.types import LabelFilters
+from gui.core.validation import MAX_FILTER_ITEMS
+from gui.qt.filter_model import (
+    COL_ALIASES,
+    COL_EXCLUDE,
+    COL_INCLUDE,
+    COL_NAME,
+    KindRole,
+    LabelFilterProxy,
+    LabelTreeModel,
+    NameRole,
+    bounding_box_icon,
+)
+
+AskText = Callable[[QWidget, str, str], "str | None"]
+
+MESSAGE_STYLE = {
+    "warning": "QLabel { background: #fff4ce; color: #5c4400; border: 1px solid #e0c36a; padding: 3px 6px; }",
+    "info": "QLabel { background: #e8f1fb; color: #1d3f63; border: 1px solid #a9c6e8; padding: 3px 6px; }",
+}
+MAX_EXPLANATION_LINES = 4
+
+
+def ask_text_dialog(parent: QWidget, title: str, prompt: str) -> str | None:
+    text, ok = QInputDialog.getText(parent, title, prompt)
+    return text if ok else None
+
+
+class FilterTree(QWidget):
+    """Checkbox tree over the taxonomy. ``filtersChanged`` fires after every accepted change."""
+
+    filtersChanged = Signal()
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy | None = None,
+        parent: QWidget | None = None,
+        *,
+        ask_text: AskText | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("filterTreePanel")
+        self._ask_text = ask_text or ask_text_dialog
+        self.model = LabelTreeModel(taxonomy, self)
+        self.proxy = LabelFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        n_labels = len(self.model.taxonomy.labels)
+
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setObjectName("filterSearchEdit")
+        self.search_edit.setPlaceholderText(f"Search {n_labels:,} labels and aliases…")
+        self.search_edit.setClearButtonEnabled(True)
+        self.checked_only_box = QCheckBox("Checked only", self)
+        self.checked_only_box.setObjectName("checkedOnlyCheck")
+        self.checked_only_box.setToolTip("Show only the rows whose Include or Exclude box is checked.")
+
+        self.view = QTreeView(self)
+        self.view.setObjectName("filterTree")
+        self.view.setModel(self.proxy)
+        self.view.setUniformRowHeights(True)  # 3,000+ rows: keeps layout and scrolling cheap
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.setAllColumnsShowFocus(True)
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        for col in (COL_INCLUDE, COL_EXCLUDE):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(col, 58)
+        self.view.setColumnHidden(COL_ALIASES, True)  # aliases are shown in the label column ("— aka …")
+        header.setMinimumSectionSize(40)
+
+        self.counter_labels: dict[FilterKind, QLabel] = {}
+        counters = QGridLayout()
+        counters.setContentsMargins(0, 0, 0, 0)
+        counters.setHorizontalSpacing(12)
+        counters.setVerticalSpacing(0)
+        for i, kind in enumerate(
+            (
+                FilterKind.LABEL_INCLUDE,
+                FilterKind.CATEGORY_INCLUDE,
+                FilterKind.LABEL_EXCLUDE,
+                FilterKind.CATEGORY_EXCLUDE,
+            )
+        ):
+            label = QLabel(self)
+            label.setObjectName("counter" + kind.api_key.replace("Filters", ""))
+            label.setToolTip(f"{kind.api_key}: at most {MAX_FILTER_ITEMS} items.")
+            counters.addWidget(label, i % 2, i // 2)
+            self.counter_labels[kind] = label
+
+        self.add_custom_button = QPushButton("Add custom label…", self)
+        self.add_custom_button.setObjectName("addCustomLabelButton")
+        self.add_custom_button.setToolTip(
+            "Add a label name the shipped catalogue lacks (AWS adds labels over time)."
+        )
+        self.clear_button = QPushButton("Clear all", self)
+        self.clear_button.setObjectName("clearFiltersButton")
+        self.clear_button.setToolTip("Uncheck every Include and Exclude box.")
+        legend = QLabel(self)
+        legend.setPixmap(bounding_box_icon().pixmap(14, 14))
+        legend.setToolTip("Labels with this mark can return bounding boxes.")
+        legend_text = QLabel("bounding boxes", self)
+        legend_text.setStyleSheet("color: palette(mid);")
+
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("filterMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setVisible(False)
+        self.dismiss_button = QToolButton(self)
+        self.dismiss_button.setText("✕")
+        self.dismiss_button.setAutoRaise(True)
+        self.dismiss_button.setToolTip("Dismiss")
+        self.dismiss_button.setVisible(False)
+
+        self.explanation_label = QLabel(self)
+        self.explanation_label.setObjectName("filterExplanation")
+        self.explanation_label.setWordWrap(True)
+        self.explanation_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.explanation_label.setStyleSheet("color: palette(window-text); padding: 2px 0;")
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.search_edit, 1)
+        top.addWidget(self.checked_only_box)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.add_custom_button)
+        buttons.addWidget(self.clear_button)
+        buttons.addStretch(1)
+        buttons.addWidget(legend)
+        buttons.addWidget(legend_text)
+        message_row = QHBoxLayout()
+        message_row.setContentsMargins(0, 0, 0, 0)
+        message_row.setSpacing(2)
+        message_row.addWidget(self.message_label, 1)
+        message_row.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(counters)
+        layout.addLayout(buttons)
+        layout.addLayout(message_row)
+        layout.addWidget(self.explanation_label)
+
+        self.search_edit.textChanged.connect(self._on_search)
+        self.checked_only_box.toggled.connect(self._on_checked_only)
+        self.add_custom_button.clicked.connect(self._on_add_custom)
+        self.clear_button.clicked.connect(self.clear_all)
+        self.dismiss_button.clicked.connect(self.clear_message)
+        self.view.customContextMenuRequested.connect(self._on_context_menu)
+        self.model.filtersChanged.connect(self._on_filters_changed)
+        self.model.limitReached.connect(self._on_limit)
+        self.model.modelReset.connect(self._apply_expansion)
+        self._refresh_summary()
+
+    # ---- public API -------------------------------------------------------------------------------
+    def filters(self) -> LabelFilters:
+        return self.model.filters()
+
+    def set_filters(self, filters: LabelFilters) -> list[str]:
+        """Apply filters (e.g. from a preset); returns notices such as labels kept as custom labels."""
+        return self.model.set_filters(filters)
+
+    def clear_all(self) -> None:
+        self.model.clear_all()
+
+    def add_custom_label(self, name: str) -> bool:
+        """Add and include a custom label; on refusal show the reason inline and return False."""
+        problem = self.model.add_custom_label(name)
+        if problem:
+            self.show_message(problem)
+            return False
+        group = self.proxy.mapFromSource(self.model.custom_group_index())
+        self.view.expand(group)
+        idx = self.proxy.mapFromSource(self.model.index_of("label", name.strip()))
+        if idx.isValid():
+            self.view.scrollTo(idx)
+            self.view.setCurrentIndex(idx)
+        if self.model.selection.label_mark(name.strip()) == Mark.INCLUDE:
+            self.show_message(f"Added the custom label '{name.strip()}' and checked Include.", "info")
+        return True
+
+    def counter_texts(self) -> list[str]:
+        return [label.text() for label in self.counter_labels.values()]
+
+    def message_text(self) -> str:
+        return self.message_label.text() if not self.message_label.isHidden() else ""
+
+    def explanation_text(self) -> str:
+        return self.explanation_label.text()
+
+    def show_message(self, text: str, level: str = "warning") -> None:
+        self.message_label.setStyleSheet(MESSAGE_STYLE.get(level, MESSAGE_STYLE["warning"]))
+        self.message_label.setText(text)
+        self.message_label.setVisible(True)
+        self.dismiss_button.setVisible(True)
+
+    @Slot()
+    def clear_message(self) -> None:
+        self.message_label.clear()
+        self.message_label.setVisible(False)
+        self.dismiss_button.setVisible(False)
+
+    # ---- slots ------------------------------------------------------------------------------------
+    @Slot(str)
+    def _on_search(self, text: str) -> None:
+        # Collapse first: removing hundreds of rows under expanded parents costs the view ~10x more
+        # than removing them from collapsed ones; the matches are expanded again right after.
+        self.view.collapseAll()
+        self.proxy.set_search(text)
+        self._apply_expansion()
+
+    @Slot(bool)
+    def _on_checked_only(self, on: bool) -> None:
+        self.view.collapseAll()
+        self.proxy.set_checked_only(on)
+        self._apply_expansion()
+
+    @Slot()
+    def _apply_expansion(self) -> None:
+        if self.proxy.is_filtering():
+            self.view.expandAll()
+        else:
+            self.view.collapseAll()
+
+    @Slot()
+    def _on_add_custom(self) -> None:
+        name = self._ask_text(
+            self,
+            "Add custom label",
+            "Label name (exactly as Rekognition returns it, at most 50 characters):",
+        )
+        if name is None:
+            return
+        self.add_custom_label(name)
+
+    @Slot(str)
+    def _on_limit(self, message: str) -> None:
+        self.show_message(message)
+
+    @Slot()
+    def _on_filters_changed(self) -> None:
+        if not self.message_label.isHidden() and self.message_label.styleSheet() == MESSAGE_STYLE["warning"]:
+            self.clear_message()
+        self._refresh_summary()
+        self.filtersChanged.emit()
+
+    def _refresh_summary(self) -> None:
+        sel = self.model.selection
+        for kind, label in self.counter_labels.items():
+            n = sel.count(kind)
+            label.setText(sel.counter_text(kind))
+            full = n >= MAX_FILTER_ITEMS
+            label.setStyleSheet("color: #b00020; font-weight: bold;" if full else "")
+        sentences = sel.explanation()
+        shown = sentences[:MAX_EXPLANATION_LINES]
+        if len(sentences) > len(shown):
+            shown.append(f"(and {len(sentences) - len(shown)} more notes: hover for all)")
+        self.explanation_label.setText("\n".join(shown))
+        self.explanation_label.setToolTip("\n".join(sentences))
+
+    @Slot(QPoint)
+    def _on_context_menu(self, pos: QPoint) -> None:
+        proxy_index = self.view.indexAt(pos)
+        if not proxy_index.isValid():
+            return
+        source = self.proxy.mapToSource(proxy_index.siblingAtColumn(COL_NAME))
+        menu = QMenu(self)
+        kind = source.data(KindRole)
+        name = source.data(NameRole)
+        if kind in ("label", "custom", "category"):
+            target = "category" if kind == "category" else "label"
+            if kind == "custom" and source.siblingAtColumn(COL_ALIASES).data() == "custom category":
+                target = "category"
+            for text, mark in (("Include", Mark.INCLUDE), ("Exclude", Mark.EXCLUDE), ("Neither", Mark.NONE)):
+                action = menu.addAction(f"{text} '{name}'")
+                action.setData((target, name, int(mark)))
+            if kind == "custom":
+                menu.addSeparator()
+                remove = menu.addAction(f"Remove custom {target} '{name}'")
+                remove.setData((target, name, -1))
+        if menu.isEmpty():
+            return
+        chosen = menu.exec(self.view.viewport().mapToGlobal(pos))
+        choice = chosen.data() if chosen is not None else None
+        menu.deleteLater()
+        if choice:
+            self.apply_menu_choice(*choice)
+
+    def apply_menu_choice(self, target: str, name: str, mark: int) -> None:
+        if mark < 0:
+            self.model.remove_custom(target, name)
+        else:
+            self.model.set_mark(target, name, Mark(mark))
+
+    def source_index(self, proxy_index: QModelIndex) -> QModelIndex:
+        return self.proxy.mapToSource(proxy_index)

@@ -1,0 +1,238 @@
+"""Deterministic simulated label detections on a video's real timeline.
+
+No offline model of Rekognition exists, so labels are drawn from the real v3.0 taxonomy
+(:mod:`gui.core.taxonomy`) with their real Categories and Aliases.  Only labels AWS lists as
+bounding-box labels carry ``Instances``.  ``Parents`` stay empty: no public parent list exists and we
+do not invent one.  The same object (bucket, key, size) always yields the same detections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from gui.core.taxonomy import UNCATEGORIZED, LabelInfo, Taxonomy, load_taxonomy
+
+DEFAULT_DENSITY = 10.0  # detections per second of video, before MinConfidence and filters
+SAMPLE_INTERVAL_MS = 500  # Rekognition Video reports labels about twice a second
+
+
+def seed_for(*parts: object) -> int:
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def label_payload(info: LabelInfo | None, name: str) -> dict[str, Any]:
+    """Categories/Aliases/Parents of a label as the API returns them (without Confidence/Instances)."""
+    if info is None:
+        return {"Parents": [], "Aliases": [], "Categories": []}
+    categories = [] if info.category == UNCATEGORIZED else [{"Name": info.category}]
+    return {"Parents": [], "Aliases": [{"Name": a} for a in info.aliases], "Categories": categories}
+
+
+def _scene(rng: random.Random, taxonomy: Taxonomy, size: int) -> list[tuple[LabelInfo, float, float]]:
+    """Pick the labels that 'appear' in this video: (label, base confidence, presence probability)."""
+    by_cat = taxonomy.by_category()
+    cats = [c for c in taxonomy.categories if by_cat.get(c)]
+    themes = rng.sample(cats, k=min(len(cats), 3 + size // 12))
+    pool: list[LabelInfo] = []
+    for cat in themes:
+        pool.extend(by_cat[cat])
+    everything = list(taxonomy.labels.values())
+    rng.shuffle(pool)
+    chosen: dict[str, LabelInfo] = {}
+    for info in pool:
+        if len(chosen) >= size * 3 // 4:
+            break
+        chosen.setdefault(info.name, info)
+    while len(chosen) < min(size, len(everything)):
+        info = rng.choice(everything)
+        chosen.setdefault(info.name, info)
+    scene = []
+    for info in chosen.values():
+        base = rng.choice((rng.uniform(80, 99.9), rng.uniform(55, 95), rng.uniform(30, 70)))
+        scene.append((info, base, rng.uniform(0.35, 0.95)))
+    return scene
+
+
+def _instances(rng: random.Random, confidence: float, tracks: list[tuple[float, float, float, float]], t: float
+               ) -> list[dict[str, Any]]:
+    out = []
+    for left0, top0, width, height in tracks:
+        left = min(max(left0 + 0.05 * math.sin(t / 1700.0 + left0 * 7), 0.0), 1.0 - width)
+        top = min(max(top0 + 0.04 * math.cos(t / 2300.0 + top0 * 5), 0.0), 1.0 - height)
+        out.append(
+            {
+                "BoundingBox": {"Width": round(width, 6), "Height": round(height, 6),
+                                "Left": round(left, 6), "Top": round(top, 6)},
+                "Confidence": round(min(100.0, max(0.0, confidence + rng.uniform(-6, 3))), 4),
+            }
+        )
+    return out
+
+
+def simulate(
+    seed: int,
+    duration_ms: int,
+    *,
+    density: float = DEFAULT_DENSITY,
+    total: int | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> list[dict[str, Any]]:
+    """Detections (``{"Timestamp", "Label"}``) in timestamp order, unfiltered.
+
+    *density* is detections per second of video; *total*, when given, is the exact number wanted
+    (for benchmarks: 100,000 detections on a ten-second clip works).
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    rng = random.Random(seed)
+    duration_ms = max(int(duration_ms), 1)
+    wanted = total if total is not None else max(1, round(density * duration_ms / 1000.0))
+    samples = max(1, duration_ms // SAMPLE_INTERVAL_MS)
+    per_sample = math.ceil(wanted / samples)
+    if per_sample > 40:  # a dense request: more samples, capped by one per millisecond
+        samples = min(duration_ms, math.ceil(wanted / 40))
+        per_sample = math.ceil(wanted / samples)
+    interval = duration_ms / samples
+    scene_size = min(len(taxonomy.labels), max(12, per_sample * 2))
+    scene = _scene(rng, taxonomy, scene_size)
+    tracks = {
+        info.name: [
+            (rng.uniform(0, 0.6), rng.uniform(0, 0.6), rng.uniform(0.08, 0.4), rng.uniform(0.08, 0.4))
+            for _ in range(rng.choice((1, 1, 1, 2, 3)))
+        ]
+        for info, _, _ in scene
+        if info.bounding_box
+    }
+    payloads = {info.name: label_payload(info, info.name) for info, _, _ in scene}
+    out: list[dict[str, Any]] = []
+    for i in range(samples):
+        if len(out) >= wanted:
+            break
+        t = int(i * interval)
+        present = [s for s in scene if rng.random() < s[2]]
+        if len(present) < per_sample:
+            present += rng.sample([s for s in scene if s not in present], k=min(per_sample - len(present),
+                                                                                 len(scene) - len(present)))
+        present = present[:per_sample]
+        present.sort(key=lambda s: s[0].name)
+        for info, base, _ in present:
+            conf = round(min(99.99, max(1.0, base + rng.uniform(-8, 8))), 4)
+            label: dict[str, Any] = {"Name": info.name, "Confidence": conf, "Instances": []}
+            if info.bounding_box:
+                label["Instances"] = _instances(rng, conf, tracks[info.name], t)
+            label.update(payloads[info.name])
+            out.append({"Timestamp": t, "Label": label})
+            if len(out) >= wanted:
+                break
+    return out
+
+
+def complete_script(detections: Iterable[dict[str, Any]], taxonomy: Taxonomy | None = None
+                    ) -> list[dict[str, Any]]:
+    """Normalise a test's detection script: fill Categories/Aliases/Parents/Instances from the taxonomy
+    where absent, and sort by timestamp (stable)."""
+    taxonomy = taxonomy or load_taxonomy()
+    out = []
+    for det in detections:
+        label = dict(det["Label"])
+        defaults = label_payload(taxonomy.get(label["Name"]), label["Name"])
+        for key, value in defaults.items():
+            label.setdefault(key, value)
+        label.setdefault("Instances", [])
+        label["Confidence"] = float(label.get("Confidence", 90.0))
+        item = {k: v for k, v in det.items() if k != "Label"}
+        item["Timestamp"] = int(det.get("Timestamp", 0))
+        item["Label"] = label
+        out.append(item)
+    out.sort(key=lambda d: d["Timestamp"])
+    return out
+
+
+def _names(values: Sequence[str] | None) -> set[str]:
+    return set(values or ())
+
+
+def apply_filters(
+    detections: Iterable[dict[str, Any]],
+    min_confidence: float,
+    general: dict[str, Sequence[str]] | None,
+) -> list[dict[str, Any]]:
+    """MinConfidence and the four GENERAL_LABELS filter lists, as the developer guide describes them.
+
+    * A label is kept only with Confidence >= MinConfidence; instances under MinConfidence are dropped.
+    * Names match exactly (the API's label and category names, case included).
+    * Inclusion filters (labels, categories): when any is given, a label must match one of them
+      (its name in LabelInclusionFilters *or* one of its categories in LabelCategoryInclusionFilters).
+    * Exclusion filters then remove labels named in LabelExclusionFilters or with a category in
+      LabelCategoryExclusionFilters; exclusion wins over inclusion.
+    """
+    general = general or {}
+    inc_labels = _names(general.get("LabelInclusionFilters"))
+    exc_labels = _names(general.get("LabelExclusionFilters"))
+    inc_cats = _names(general.get("LabelCategoryInclusionFilters"))
+    exc_cats = _names(general.get("LabelCategoryExclusionFilters"))
+    out = []
+    for det in detections:
+        label = det["Label"]
+        if label["Confidence"] < min_confidence:
+            continue
+        name = label["Name"]
+        cats = {c["Name"] for c in label.get("Categories", ())}
+        if (inc_labels or inc_cats) and not (name in inc_labels or cats & inc_cats):
+            continue
+        if name in exc_labels or cats & exc_cats:
+            continue
+        instances = label.get("Instances") or []
+        kept = [i for i in instances if i.get("Confidence", 100.0) >= min_confidence]
+        if len(kept) != len(instances):
+            label = {**label, "Instances": kept}
+            det = {**det, "Label": label}
+        out.append(det)
+    return out
+
+
+def _typical_interval(timestamps: Sequence[int]) -> int:
+    distinct = sorted(set(timestamps))
+    deltas = sorted(b - a for a, b in zip(distinct, distinct[1:], strict=False))
+    return deltas[len(deltas) // 2] if deltas else SAMPLE_INTERVAL_MS
+
+
+def segments(detections: Sequence[dict[str, Any]], duration_ms: int | None = None) -> list[dict[str, Any]]:
+    """AggregateBy=SEGMENTS: runs of the same label detected continuously (consecutive samples) become
+    one item with Start/End/DurationMillis and no bounding boxes.  Ordered by start time, then name."""
+    interval = _typical_interval([d["Timestamp"] for d in detections])
+    max_gap = interval * 3 // 2
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for det in detections:
+        by_name.setdefault(det["Label"]["Name"], []).append(det)
+    out: list[dict[str, Any]] = []
+    for runs in by_name.values():
+        runs.sort(key=lambda d: d["Timestamp"])
+        current: list[dict[str, Any]] = []
+        for det in [*runs, None]:
+            if det is not None and (not current or det["Timestamp"] - current[-1]["Timestamp"] <= max_gap):
+                current.append(det)
+                continue
+            if current:
+                start = current[0]["Timestamp"]
+                end = current[-1]["Timestamp"] + interval
+                if duration_ms is not None:
+                    end = max(min(end, duration_ms), current[-1]["Timestamp"])
+                first = current[0]["Label"]
+                label = {
+                    "Name": first["Name"],
+                    "Confidence": max(d["Label"]["Confidence"] for d in current),
+                    "Instances": [],
+                    "Parents": first.get("Parents", []),
+                    "Aliases": first.get("Aliases", []),
+                    "Categories": first.get("Categories", []),
+                }
+                out.append({"Timestamp": start, "Label": label, "StartTimestampMillis": start,
+                            "EndTimestampMillis": end, "DurationMillis": end - start})
+            current = [det] if det is not None else []
+    out.sort(key=lambda d: (d["StartTimestampMillis"], d["Label"]["Name"]))
+    return out

@@ -1,0 +1,162 @@
+"""The one loopback endpoint: a WSGI app in front of moto's server, on werkzeug's threaded server.
+
+Requests whose ``X-Amz-Target`` is ``RekognitionService.StartLabelDetection`` or ``...GetLabelDetection``
+go to our emulator; every Rekognition call may first meet fault injection; everything else (S3, SNS,
+SQS, IAM, STS, other Rekognition operations) goes to moto's ``DomainDispatcherApplication`` with this
+sandbox's moto account.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import uuid
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from gui.sandbox.apierrors import ApiError
+from gui.sandbox.faults import FaultInjector
+from gui.sandbox.motoglue import account_scope
+from gui.sandbox.rekognition import RekognitionEmulator
+
+log = logging.getLogger(__name__)
+
+EMULATED = {"StartLabelDetection", "GetLabelDetection"}
+TARGET_PREFIX = "RekognitionService."
+StartResponse = Callable[..., Any]
+
+
+class SandboxApp:
+    def __init__(self, moto_app: Any, emulator: RekognitionEmulator, faults: FaultInjector,
+                 account_id: str, fault_rate: Callable[[], float]) -> None:
+        self.moto_app = moto_app
+        self.emulator = emulator
+        self.faults = faults
+        self.account_id = account_id
+        self.fault_rate = fault_rate
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account_id
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith(TARGET_PREFIX):
+            operation = target[len(TARGET_PREFIX):]
+            self.emulator.note_request(operation)
+            fault = self.faults.maybe_fail(self.fault_rate())
+            if fault is not None:
+                return self._error(fault, start_response)
+            if operation in EMULATED:
+                return self._emulate(operation, environ, start_response)
+        try:
+            with account_scope(self.account_id):
+                return self.moto_app(environ, start_response)
+        except NotImplementedError as exc:  # an operation moto does not implement
+            log.debug("Sandbox: not implemented: %s", exc)
+            if target:
+                return self._error(ApiError("UnknownOperationException", f"The sandbox does not emulate "
+                                            f"{target.split('.', 1)[-1]}.", 400), start_response)
+            return self._plain(501, "Not Implemented", str(exc), start_response)
+        except Exception as exc:
+            log.exception("Sandbox: moto failed")
+            return self._plain(500, "Internal Server Error", f"{type(exc).__name__}: {exc}", start_response)
+
+    @staticmethod
+    def _plain(status: int, reason: str, text: str, start_response: StartResponse) -> list[bytes]:
+        body = text.encode()
+        start_response(f"{status} {reason}", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _emulate(self, operation: str, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b"{}"
+            try:
+                request = json.loads(raw or b"{}")
+            except ValueError:
+                raise ApiError("SerializationException", "Could not parse the request body as JSON.") from None
+            if not isinstance(request, dict):
+                raise ApiError("SerializationException", "The request body must be a JSON object.")
+            with account_scope(self.account_id):
+                result = self.emulator.handle(operation, request)
+        except ApiError as exc:
+            return self._error(exc, start_response)
+        except Exception:
+            log.exception("Sandbox: %s failed", operation)
+            return self._error(ApiError("InternalServerError", "Internal server error", 500), start_response)
+        body = json.dumps(result).encode()
+        start_response("200 OK", self._headers(body))
+        return [body]
+
+    def _error(self, exc: ApiError, start_response: StartResponse) -> list[bytes]:
+        body = exc.body()
+        reason = "Bad Request" if exc.status < 500 else "Internal Server Error"
+        start_response(f"{exc.status} {reason}", [*self._headers(body), ("x-amzn-ErrorType", exc.code)])
+        return [body]
+
+    @staticmethod
+    def _headers(body: bytes) -> list[tuple[str, str]]:
+        return [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No per-request log lines; remembers open connections so stop() can close idle keep-alives."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        tracked = getattr(self.server, "open_connections", None)
+        if tracked is not None:
+            with self.server.connections_lock:  # type: ignore[attr-defined]
+                tracked.add(self.connection)
+                self.server.handler_threads.add(threading.current_thread())  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            tracked = getattr(self.server, "open_connections", None)
+            if tracked is not None:
+                with self.server.connections_lock:  # type: ignore[attr-defined]
+                    tracked.discard(self.connection)
+
+
+class ServerThread:
+    """werkzeug's threaded server on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Any, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        self.server.open_connections = set()  # type: ignore[attr-defined]
+        self.server.connections_lock = threading.Lock()  # type: ignore[attr-defined]
+        self.server.handler_threads = weakref.WeakSet()  # type: ignore[attr-defined]
+        self.port = self.server.server_port
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"sandbox-http-{self.port}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        with self.server.connections_lock:  # type: ignore[attr-defined]
+            conns = list(self.server.open_connections)  # type: ignore[attr-defined]
+            threads = list(self.server.handler_threads)  # type: ignore[attr-defined]
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.server.server_close()
+        self._thread.join(timeout=5)
+        for thread in threads:  # idle keep-alive handlers end once their socket is shut down
+            if thread is not threading.current_thread():
+                thread.join(timeout=2)
