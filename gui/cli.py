@@ -712,7 +712,7 @@ def cmd_results(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: Tex
             raise CliError(f"job {r.id} ({r.video_uri}) is {r.status.value}: no results"
                            + (f" ({r.status_message})" if r.status_message else ""), code)
         try:
-            results = ResultsStore(paths.data_dir / "results.sqlite3")
+            results = ResultsStore(paths.results_db)
         except KnownError as exc:
             raise CliError(str(exc.message), EXIT_STORE) from exc
         if args.refetch or not results.has_results(target.job_id, default_aggregation(args.format)):

@@ -23,6 +23,10 @@ class AppPaths:
         return self.data_dir / "jobs.sqlite3"
 
     @property
+    def results_db(self) -> Path:
+        return self.data_dir / "results.sqlite3"
+
+    @property
     def settings_file(self) -> Path:
         return self.config_dir / "settings.json"
 

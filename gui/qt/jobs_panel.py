@@ -542,7 +542,7 @@ class JobsPanel(QWidget):
             preferences=prefs,
             submit_policy=replace(policy, max_active=prefs.max_active) if self.submit_policy is None else policy,
             poll_policy=self.poll_policy,
-            results_path=self.paths.data_dir / "results.sqlite3",
+            results_path=self.paths.results_db,
             clock=self.clock,
             on_change=self.bridge.on_change,
             on_problem=self.bridge.on_problem,
@@ -900,7 +900,7 @@ class JobsPanel(QWidget):
             self._refuse("Results unavailable", "The results viewer is not part of this build.")
             return None
         if self._results_store is None:
-            self._results_store = ResultsStore(self.paths.data_dir / "results.sqlite3")
+            self._results_store = ResultsStore(self.paths.results_db)
         factory = self.connection.client if self.connection is not None else None
         window = open_results(self, job_id=record.job_id or "", video_uri=record.video_uri,
                               store=self._results_store, client_factory=factory)

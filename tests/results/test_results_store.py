@@ -1,0 +1,237 @@
+"""The results cache: schema version and migrations, corrupt files kept aside, newer files refused,
+and the sort/search/paging queries the views use."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+from results_support import SCRIPT_SIZE, script
+
+from gui.core import results as results_module
+from gui.core.errors import explain
+from gui.core.results import (
+    SCHEMA_VERSION,
+    SEGMENTS,
+    TIMESTAMPS,
+    ResultsStore,
+    ResultsStoreError,
+)
+
+
+def _page(labels, token=None):
+    page = {
+        "JobStatus": "SUCCEEDED",
+        "VideoMetadata": {"Codec": "h264", "DurationMillis": 60_000, "Format": "QuickTime / MOV", "FrameRate": 30.0},
+        "Labels": labels,
+        "LabelModelVersion": "3.0",
+        "JobId": "job-1",
+        "Video": {"S3Object": {"Bucket": "b", "Name": "v.mp4"}},
+        "ResponseMetadata": {"HTTPStatusCode": 200},
+    }
+    if token:
+        page["NextToken"] = token
+    return page
+
+
+def _store_pages(store, job_id, pages, aggregation=TIMESTAMPS):
+    rid = store.begin_result(job_id, aggregation)
+    for n, page in enumerate(pages):
+        store.add_page(rid, n, page)
+    store.complete_result(rid, pages[-1])
+
+
+def _labels(n):
+    items = script(n)
+    for item in items:
+        item["Label"].setdefault("Categories", [{"Name": "Scripted " + item["Label"]["Name"][0]}])
+    return items
+
+
+@pytest.fixture
+def filled(store):
+    items = _labels(SCRIPT_SIZE)
+    _store_pages(store, "job-1", [_page(items[:1000], "t1"), _page(items[1000:2000], "t2"), _page(items[2000:])])
+    return store, items
+
+
+def test_a_new_store_has_the_current_schema_and_wal(tmp_path):
+    with ResultsStore(tmp_path / "r.sqlite3") as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.problem is None
+        mode = store._db().execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode.lower() == "wal"
+        assert store._db().execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+
+
+def test_results_survive_reopening(tmp_path, filled):
+    store, _ = filled
+    path = store.path
+    store.close()
+    with ResultsStore(path) as again:
+        assert again.summary("job-1").detection_count == SCRIPT_SIZE
+        assert again.job_ids() == ["job-1"]
+
+
+def test_migrations_run_in_order_and_in_a_transaction(tmp_path, monkeypatch):
+    path = tmp_path / "r.sqlite3"
+    with ResultsStore(path):
+        pass
+    # a hypothetical version 2 adds a column; the data of version 1 must survive
+    monkeypatch.setattr(results_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(results_module._MIGRATIONS, 1, "ALTER TABLE jobs ADD COLUMN note TEXT")
+    with ResultsStore(path) as store:
+        assert store.schema_version == 2
+        columns = [r[1] for r in store._db().execute("PRAGMA table_info(jobs)")]
+        assert "note" in columns
+
+
+def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "r.sqlite3"
+    with ResultsStore(path):
+        pass
+    monkeypatch.setattr(results_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(
+        results_module._MIGRATIONS, 1, "ALTER TABLE jobs ADD COLUMN note TEXT; THIS IS NOT SQL"
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        ResultsStore(path)
+    assert path.exists() and not path.with_name(path.name + ".corrupt").exists()
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert "note" not in [r[1] for r in con.execute("PRAGMA table_info(jobs)")]
+    finally:
+        con.close()
+
+
+def test_a_corrupt_file_is_kept_aside_and_reported(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    garbage = b"this is not an SQLite database\n" * 200
+    path.write_bytes(garbage)
+    with ResultsStore(path) as store:
+        assert store.kept_aside is not None
+        assert store.kept_aside.name == "r.sqlite3.corrupt"
+        assert store.kept_aside.read_bytes() == garbage
+        assert "kept as 'r.sqlite3.corrupt'" in store.problem
+        assert store.schema_version == SCHEMA_VERSION  # a fresh, working cache
+        assert store.job_ids() == []
+
+
+def test_a_file_from_a_newer_version_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE future (x)")
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+    with pytest.raises(ResultsStoreError) as info:
+        ResultsStore(path)
+    assert "newer version" in explain(info.value).title
+    assert path.read_bytes() == before
+    assert not path.with_name(path.name + ".corrupt").exists()
+
+
+def test_summary_and_label_figures(filled):
+    store, items = filled
+    summary = store.summary("job-1")
+    assert (summary.detection_count, summary.label_count, summary.page_count) == (SCRIPT_SIZE, 7, 3)
+    assert summary.video_metadata["DurationMillis"] == 60_000
+    assert summary.video_uri == "s3://b/v.mp4" and summary.label_model_version == "3.0"
+    dogs = [i for i in items if i["Label"]["Name"] == "Dog"]
+    dog = next(r for r in store.label_summary("job-1") if r.label == "Dog")
+    assert dog.occurrences == len(dogs)
+    assert dog.max_confidence == pytest.approx(max(i["Label"]["Confidence"] for i in dogs))
+    assert dog.mean_confidence == pytest.approx(sum(i["Label"]["Confidence"] for i in dogs) / len(dogs))
+    assert dog.first_ms == min(i["Timestamp"] for i in dogs)
+    assert dog.last_ms == max(i["Timestamp"] for i in dogs)
+    assert dog.categories == ("Scripted D",)
+
+
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [
+        ("confidence", lambda i: i["Label"]["Confidence"]),
+        ("label", lambda i: i["Label"]["Name"].lower()),
+        ("timestamp", lambda i: i["Timestamp"]),
+        ("instances", lambda i: len(i["Label"].get("Instances") or [])),
+    ],
+)
+def test_sorting_both_ways(filled, sort, key):
+    store, items = filled
+    for descending in (False, True):
+        rows = store.detections("job-1", sort=sort, descending=descending)
+        values = [key(i) for i in items]
+        assert len(rows) == SCRIPT_SIZE
+        got = [
+            {"confidence": d.confidence, "label": d.label.lower(), "timestamp": d.timestamp_ms, "instances": d.instance_count}[
+                sort
+            ]
+            for d in rows
+        ]
+        assert got == sorted(values, reverse=descending)
+        ids = store.detection_ids("job-1", sort=sort, descending=descending)
+        assert list(ids) == [d.id for d in rows]
+
+
+def test_search_matches_labels_and_categories_case_insensitively(filled):
+    store, items = filled
+    assert store.count_detections("job-1", search="dog") == sum(i["Label"]["Name"] == "Dog" for i in items)
+    assert store.count_detections("job-1", search="scripted b") == sum(
+        i["Label"]["Name"] in ("Bicycle", "Building") for i in items
+    )
+    assert store.count_detections("job-1", search="no such thing") == 0
+    # LIKE wildcards are literal
+    assert store.count_detections("job-1", search="%") == 0
+    assert store.count_detections("job-1", search="_") == 0
+
+
+def test_paging_is_a_window_of_the_full_order(filled):
+    store, _ = filled
+    everything = store.detections("job-1", sort="confidence", descending=True, search="a")
+    window = store.detections("job-1", sort="confidence", descending=True, search="a", offset=700, limit=250)
+    assert window == everything[700:950]
+    ids = store.detection_ids("job-1", sort="confidence", descending=True, search="a")
+    assert store.detections_by_id(list(ids[700:950])) == window
+
+
+def test_unknown_sort_column_and_aggregation_are_rejected(filled):
+    store, _ = filled
+    with pytest.raises(ValueError):
+        store.detections("job-1", sort="id; DROP TABLE detections")
+    with pytest.raises(ValueError):
+        store.detections("job-1", "FRAMES")
+    with pytest.raises(ResultsStoreError):
+        store.detections("job-1", SEGMENTS)  # not stored
+
+
+def test_delete_job(filled):
+    store, _ = filled
+    store.delete_job("job-1")
+    assert store.summary("job-1") is None
+    assert store._db().execute("SELECT COUNT(*) FROM detections").fetchone()[0] == 0
+
+
+def test_reading_from_several_threads_while_writing(filled):
+    store, _ = filled
+    errors = []
+
+    def read() -> None:
+        try:
+            for _ in range(20):
+                assert store.count_detections("job-1") == SCRIPT_SIZE
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            store.release_connection()
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    _store_pages(store, "job-2", [_page(_labels(300))])
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.job_ids() == ["job-1", "job-2"]

@@ -1,0 +1,210 @@
+"""The ResultsView and open_results against the sandbox: fetch with progress, summary, detections,
+aggregation switch, search, export through an injected save dialog, cancel, and the timeline's pixels."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QPushButton
+from results_support import DEMO_BUCKET, SCRIPT_SIZE, SCRIPTED_VIDEO, rekognition
+
+from gui.core.results import SEGMENTS, TIMESTAMPS, fetch_and_store
+from gui.qt.results_view import ResultsView, open_results
+from gui.qt.timeline import PALETTE
+
+# the offscreen platform says this whenever a top-level window with size hints is shown; harmless
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
+
+VIDEO_URI = f"s3://{DEMO_BUCKET}/{SCRIPTED_VIDEO}"
+
+
+class FakeSaveDialog:
+    """Stands in for QFileDialog: records what it was asked and answers with a chosen path."""
+
+    def __init__(self, answer: Path | None) -> None:
+        self.answer = answer
+        self.asked: list[tuple[str, str]] = []
+
+    def __call__(self, parent: Any, caption: str, suggested: str, name_filter: str) -> str:
+        self.asked.append((suggested, name_filter))
+        return str(self.answer) if self.answer else ""
+
+
+def _factory(sandbox: Any) -> Any:
+    def make(service: str, region: str | None = None) -> Any:
+        assert service == "rekognition"
+        return rekognition(sandbox.endpoint_url)
+
+    return make
+
+
+@pytest.fixture
+def cached(scripted_job, store):
+    fetch_and_store(scripted_job["client"], scripted_job["job_id"], store)
+    return store, scripted_job["job_id"]
+
+
+def _open_cached(qtbot, store, job_id, **kw) -> ResultsView:
+    view = ResultsView(store, job_id, video_uri=VIDEO_URI, **kw)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    view.show()
+    with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
+        view.start()
+    assert blocker.args == [TIMESTAMPS]
+    qtbot.waitUntil(lambda: view.detectionsModel.rowCount() > 0, timeout=10_000)
+    return view
+
+
+def test_view_shows_summary_and_detections_from_the_store(qtbot, cached, wait_pool):
+    store, job_id = cached
+    view = _open_cached(qtbot, store, job_id)
+    assert view.objectName() == "resultsView"
+    assert view.findChild(QPushButton, "exportButton") is view.exportButton
+    assert view.summaryModel.rowCount() == 7
+    assert view.detectionsModel.rowCount() == SCRIPT_SIZE
+    assert not view.fetchProgress.isVisible()  # cached: nothing to fetch
+    top = view.summaryModel.row_item(0)
+    assert top.occurrences == max(r.occurrences for r in store.label_summary(job_id))
+    assert "2,500 detections" in view.titleLabel.text() and "7 labels" in view.titleLabel.text()
+    assert view.detectionsCaption.text() == "Detections (2,500)"
+    assert view.timeline.visible_labels() == [r.label for r in store.label_summary(job_id)]
+
+
+def test_switching_to_segments_and_back(qtbot, cached, wait_pool):
+    store, job_id = cached
+    view = _open_cached(qtbot, store, job_id)
+    segments = store.count_detections(job_id, SEGMENTS)
+    with qtbot.waitSignal(view.detectionsModel.queryFinished, timeout=10_000) as blocker:
+        view.segmentsButton.click()
+    assert blocker.args == [segments]
+    assert view.aggregation == SEGMENTS
+    assert view.summaryModel.headerData(1, Qt.Orientation.Horizontal) == "Segments"
+    assert view.detectionsCaption.text() == f"Segments ({segments:,})"
+    assert sum(view.summaryModel.row_item(r).occurrences for r in range(7)) == segments
+    with qtbot.waitSignal(view.detectionsModel.queryFinished, timeout=10_000) as blocker:
+        view.timestampsButton.click()
+    assert blocker.args == [SCRIPT_SIZE]
+
+
+def test_search_filters_summary_detections_and_timeline(qtbot, cached, wait_pool):
+    store, job_id = cached
+    view = _open_cached(qtbot, store, job_id)
+    with qtbot.waitSignal(view.detectionsModel.queryFinished, timeout=10_000) as blocker:
+        qtbot.keyClicks(view.searchEdit, "bicy")  # typed: applied after a short pause
+    assert blocker.args == [store.count_detections(job_id, search="bicy")]
+    assert view.summaryProxy.rowCount() == 1
+    assert view.timeline.visible_labels() == ["Bicycle"]
+    assert "matching the search" in view.detectionsCaption.text()
+
+
+def test_open_results_fetches_in_the_background_with_progress(qtbot, scripted, scripted_job, store, wait_pool):
+    job_id = scripted_job["job_id"]
+    window = open_results(None, job_id=job_id, video_uri=VIDEO_URI, store=store, client_factory=_factory(scripted))
+    qtbot.addWidget(window)
+    view = window.view
+    progress_seen: list[Any] = []
+    qtbot.waitUntil(lambda: view.fetching, timeout=10_000)
+    view._fetch_worker.signals.progress.connect(progress_seen.append)
+    assert view.fetchProgress.isVisible() and view.cancelFetchButton.isVisible()
+    with qtbot.waitSignal(view.fetchFinished, timeout=20_000) as blocker:
+        pass
+    summary = blocker.args[0]
+    assert (summary.detection_count, summary.aggregations) == (SCRIPT_SIZE, (TIMESTAMPS, SEGMENTS))
+    qtbot.waitUntil(lambda: view.detectionsModel.rowCount() == SCRIPT_SIZE, timeout=10_000)
+    assert not view.fetchProgress.isVisible()
+    assert progress_seen, "progress reached the GUI"
+    assert window.windowTitle() == f"Labels — {VIDEO_URI}"
+    assert store.has_results(job_id, SEGMENTS)
+
+
+def test_cancel_fetch(qtbot, scripted, scripted_job, store, wait_pool):
+    view = ResultsView(store, scripted_job["job_id"], client_factory=_factory(scripted))
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.fetchFailed, timeout=10_000) as blocker:
+        assert view.fetch()
+        view.cancelFetchButton.click()  # before the first page arrives
+    assert blocker.args[0].title == "Fetch cancelled"
+    qtbot.waitUntil(lambda: not view.fetching, timeout=10_000)
+    assert store.summary(scripted_job["job_id"]) is None
+
+
+def test_without_a_client_an_uncached_job_says_so(qtbot, store, wait_pool):
+    view = ResultsView(store, "job-not-here")
+    qtbot.addWidget(view)
+    view.start()
+    status = view.findChild(QLabel, "resultsStatus")
+    qtbot.waitUntil(lambda: "not in the local cache" in status.text(), timeout=10_000)
+
+
+def test_export_csv_through_the_save_dialog(qtbot, cached, tmp_path, wait_pool):
+    store, job_id = cached
+    dialog = FakeSaveDialog(tmp_path / "chosen.csv")
+    view = _open_cached(qtbot, store, job_id, save_dialog=dialog)
+    view.exportFormat.setCurrentIndex(view.exportFormat.findData("csv"))
+    with qtbot.waitSignal(view.exported, timeout=20_000) as blocker:
+        view.exportButton.click()
+    assert blocker.args == [str(tmp_path / "chosen.csv"), SCRIPT_SIZE]
+    suggested, name_filter = dialog.asked[0]
+    assert suggested.endswith(f"dog-park-labels-{job_id[:8]}.csv") and "*.csv" in name_filter
+    with (tmp_path / "chosen.csv").open(newline="", encoding="utf-8") as fh:
+        assert sum(1 for _ in csv.reader(fh)) == SCRIPT_SIZE + 1
+
+
+def test_export_cancelled_in_the_dialog_writes_nothing(qtbot, cached, tmp_path, wait_pool):
+    store, job_id = cached
+    view = _open_cached(qtbot, store, job_id, save_dialog=FakeSaveDialog(None))
+    assert view.export("json") is False
+    assert list(tmp_path.glob("*.json")) == []
+
+
+def test_vtt_export_fetches_the_segments_first(qtbot, scripted, scripted_job, store, tmp_path, wait_pool):
+    job_id = scripted_job["job_id"]
+    fetch_and_store(scripted_job["client"], job_id, store, aggregations=(TIMESTAMPS,))
+    view = _open_cached(qtbot, store, job_id, client_factory=_factory(scripted))
+    out = tmp_path / "labels.vtt"
+    with qtbot.waitSignal(view.exported, timeout=20_000) as blocker:
+        assert view.export("vtt", str(out))
+    segments = store.count_detections(job_id, SEGMENTS)
+    assert blocker.args == [str(out), segments]
+    assert out.read_text(encoding="utf-8").startswith("WEBVTT\n")
+
+
+def _colored(image, rect, color: QColor) -> int:
+    hits = 0
+    for x in range(rect.left(), rect.right() + 1):
+        for y in range(rect.top(), rect.bottom() + 1):
+            if image.pixelColor(x, y) == color:
+                hits += 1
+    return hits
+
+
+def test_timeline_paints_bars_where_the_labels_occur(qtbot, cached, wait_pool, tmp_path):
+    store, job_id = cached
+    view = _open_cached(qtbot, store, job_id)
+    view.set_aggregation(SEGMENTS)
+    qtbot.waitUntil(lambda: view.timeline.data().rows and view.aggregation == SEGMENTS, timeout=10_000)
+    qtbot.waitUntil(lambda: view.detectionsCaption.text().startswith("Segments"), timeout=10_000)
+    timeline = view.timeline
+    image = timeline.viewport().grab().toImage()
+    timeline.viewport().grab().save(str(tmp_path / "timeline.png"))
+    rects = timeline.bar_rects(0)
+    assert rects, "the most frequent label has bars"
+    color = QColor(PALETTE[0])
+    painted = sum(_colored(image, r, color) for r in rects)
+    area = sum(r.width() * r.height() for r in rects)
+    assert painted >= area * 0.9
+    # a row with no bars is not painted in a bar colour
+    row_band = rects[0].adjusted(0, 0, 0, 0)
+    row_band.setLeft(0)
+    row_band.setRight(5)
+    assert _colored(image, row_band, color) == 0
+    # the tooltip names the label and the time
+    centre = rects[0].center()
+    text = timeline.describe(centre)
+    assert text.startswith(timeline.visible_labels()[0] + "\n") and "here" in text
