@@ -248,10 +248,13 @@ class FilterTree(QWidget):
 
     @Slot()
     def _apply_expansion(self) -> None:
+        # Collapsing an untouched 3,082-row tree still costs a layout pass; only undo our own expandAll().
         if self.proxy.is_filtering():
             self.view.expandAll()
-        else:
+            self._expanded_by_search = True
+        elif getattr(self, "_expanded_by_search", False):
             self.view.collapseAll()
+            self._expanded_by_search = False
 
     @Slot()
     def _on_add_custom(self) -> None:

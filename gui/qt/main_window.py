@@ -1,25 +1,27 @@
-"""The main window: connection + browser | filters + settings | jobs."""
+"""The main window: connection + browser | filters + settings | jobs. It only wires the panels together."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from PySide6.QtCore import QThreadPool, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QEvent, Qt, QThreadPool, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QGroupBox,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from gui import APP_NAME
+from gui import APP_NAME, __version__
 from gui.core.errors import UserMessage
 from gui.core.paths import AppPaths
 from gui.options import AppOptions
+from gui.qt.browser_panel import BrowserPanel
+from gui.qt.connection_panel import ConnectionPanel
 from gui.qt.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -61,37 +63,144 @@ class MainWindow(QMainWindow):
         self.sandboxBanner.setVisible(bool(options.demo))
         outer.addWidget(self.sandboxBanner)
 
-        splitter = QSplitter(central)
-        splitter.setObjectName("mainSplitter")
-        self.browserPane = self._pane("Videos in S3", "Connect to AWS, then pick videos.")
-        self.filtersPane = self._pane("Labels and settings", "Label filters, MinConfidence, presets.")
-        self.jobsPane = self._pane("Jobs", "Submitted jobs and their status.")
-        for pane in (self.browserPane, self.filtersPane, self.jobsPane):
-            splitter.addWidget(pane)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 4)
-        outer.addWidget(splitter, 1)
+        self.connectionPanel = ConnectionPanel(paths, options, central)
+        self.browserPanel = BrowserPanel(central)
+
+        left = QWidget(central)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.connectionPanel)
+        left_layout.addWidget(self.browserPanel, 1)
+
+        # The filter and jobs panes are built on the first event-loop turn after the window is shown
+        # (or at once when something asks for them): the window appears sooner, with its layout in place.
+        self._filter_panel: Any = None
+        self._jobs_panel: Any = None
+        self.splitter = QSplitter(central)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self._placeholder("Loading label filters…"))
+        self.splitter.addWidget(self._placeholder("Loading jobs…"))
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 4)
+        self.splitter.setSizes([400, 470, 630])
+        outer.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-        self.resize(1400, 860)
+        self.resize(1500, 900)
+        self._build_menu()
+
+        self.connectionPanel.connectionChanged.connect(self._on_connection_changed)
+        self.browserPanel.selectionChanged.connect(self._on_selection_changed)
+        self.browserPanel.regionSwitchRequested.connect(self.connectionPanel.set_region)
         self.statusBar().showMessage("Ready")
 
+        self._demo_pending = bool(options.demo)
         if options.demo:
             self.statusBar().showMessage("Starting the local sandbox…")
-            worker = Worker(_start_demo_sandbox)
-            worker.signals.result.connect(self._on_sandbox_ready)
-            worker.signals.error.connect(self._on_sandbox_error)
-            start(worker, self.pool)
 
-    def _pane(self, title: str, hint: str) -> QGroupBox:
-        box = QGroupBox(title, self)
-        lay = QVBoxLayout(box)
-        label = QLabel(hint, box)
-        label.setWordWrap(True)
+    def _placeholder(self, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setStyleSheet("color: palette(mid);")
-        lay.addWidget(label)
-        lay.addStretch(1)
-        return box
+        return label
+
+    @property
+    def filterPanel(self) -> Any:
+        self._ensure_panels()
+        return self._filter_panel
+
+    @property
+    def jobsPanel(self) -> Any:
+        self._ensure_panels()
+        return self._jobs_panel
+
+    @Slot()
+    def _ensure_panels(self, apply_current: bool = True) -> None:
+        if self._jobs_panel is not None:
+            return
+        from gui.qt.filter_panel import FilterPanel
+        from gui.qt.jobs_panel import JobsPanel
+
+        self._filter_panel = FilterPanel(self.paths, self)
+        self._jobs_panel = JobsPanel(self.paths, self)
+        sizes = self.splitter.sizes()
+        for index, panel in ((1, self._filter_panel), (2, self._jobs_panel)):
+            old = self.splitter.replaceWidget(index, panel)
+            if old is not None:
+                old.deleteLater()
+        self.splitter.setSizes(sizes)
+        self._jobs_panel.set_sources(
+            self.browserPanel.selected_videos,
+            self._filter_panel.current_settings,
+            self._filter_panel.current_preset_name,
+            self._filter_panel.validation_errors,
+        )
+        if apply_current and not self.options.demo:
+            current = self.connectionPanel.current_connection()
+            if current is not None:
+                self._on_connection_changed(current)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._jobs_panel is None:
+            # Normally built right after the first paint (see event()); this is the fallback.
+            QTimer.singleShot(250, self._ensure_panels)
+        if self._demo_pending:
+            # Start the sandbox (moto, boto3: heavy imports) only once the window is up, so the first
+            # paint does not compete with them for the GIL.
+            self._demo_pending = False
+            QTimer.singleShot(0, self._start_sandbox)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.Paint and self._jobs_panel is None:
+            QTimer.singleShot(0, self._ensure_panels)
+        return handled
+
+    @Slot()
+    def _start_sandbox(self) -> None:
+        if self._closing:
+            return
+        worker = Worker(_start_demo_sandbox)
+        worker.signals.result.connect(self._on_sandbox_ready)
+        worker.signals.error.connect(self._on_sandbox_error)
+        start(worker, self.pool)
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    @Slot()
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            APP_NAME,
+            f"{APP_NAME} {__version__}\n\nAmazon Rekognition Video label detection for videos in S3.\n"
+            f"Data: {self.paths.data_dir}\nSettings: {self.paths.config_dir}\nLog: {self.paths.log_file}",
+        )
+
+    @Slot(object)
+    def _on_connection_changed(self, conn: Any) -> None:
+        self._ensure_panels(apply_current=False)
+        spec = conn.spec
+        self.sandboxBanner.setVisible(bool(self.options.demo or spec.is_sandbox_like))
+        self.browserPanel.set_connection(conn)
+        self.jobsPanel.set_connection(conn)
+        self.filterPanel.set_connection_hint(spec.region, spec.endpoint_url, spec.profile)
+        self.statusBar().showMessage(f"Connected: {spec.describe()}")
+
+    @Slot(list)
+    def _on_selection_changed(self, videos: list) -> None:
+        self.filterPanel.set_preview_videos(videos)
+        self.statusBar().showMessage(f"{len(videos)} video(s) selected")
 
     @Slot(object)
     def _on_sandbox_ready(self, sandbox: Any) -> None:
@@ -99,8 +208,9 @@ class MainWindow(QMainWindow):
             sandbox.stop()
             return
         self.sandbox = sandbox
-        self.statusBar().showMessage(f"Local sandbox running at {sandbox.endpoint_url}")
         log.info("Demo sandbox at %s", sandbox.endpoint_url)
+        self.connectionPanel.use_sandbox(sandbox.endpoint_url)
+        self.statusBar().showMessage(f"Local sandbox running at {sandbox.endpoint_url}")
 
     @Slot(object)
     def _on_sandbox_error(self, message: UserMessage) -> None:
@@ -108,7 +218,13 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop background work and the sandbox; idempotent."""
+        if self._closing and self.sandbox is None:
+            return
         self._closing = True
+        self.browserPanel.shutdown()
+        if self._jobs_panel is not None:
+            self._jobs_panel.shutdown()
+            self._filter_panel.save_state()
         self.pool.waitForDone(10_000)
         if self.sandbox is not None:
             self.sandbox.stop()
