@@ -109,7 +109,7 @@ def explain(exc: BaseException, *, profile: str | None = None) -> UserMessage:
         return UserMessage(
             "Endpoint unreachable",
             f"Could not reach the service ({msg}).",
-            "Check the endpoint URL, your network, or whether the local sandbox is running.",
+            "Check the endpoint URL, the region, your network, or whether the local sandbox is running.",
         )
     if code in {"InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId"}:
         return UserMessage(
@@ -125,11 +125,20 @@ def explain(exc: BaseException, *, profile: str | None = None) -> UserMessage:
             "The session token has expired.",
             f"Refresh your credentials (for SSO: `{login}`).",
         )
-    if code in {"AccessDenied", "AccessDeniedException", "AllAccessDisabled"}:
-        return UserMessage("Access denied", msg, _permission_hint(msg))
-    if code == "AuthorizationHeaderMalformed" or code == "PermanentRedirect":
+    if code in {"AccessDenied", "AccessDeniedException", "AllAccessDisabled", "UnauthorizedOperation"}:
+        return UserMessage("Access denied", msg, _permission_hint(msg, getattr(exc, "operation_name", None)))
+    if code in {"AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException"}:
         return UserMessage(
             "Wrong region", msg, "The bucket lives in another region; switch to the bucket's region."
+        )
+    if name == "InvalidRegionError":
+        return UserMessage("Wrong region", msg, "Pick a region from the list, e.g. us-east-1.")
+    if name in {"CredentialRetrievalError", "PartialCredentialsError"}:
+        where = f"profile '{profile}'" if profile else "the chosen profile"
+        return UserMessage(
+            "Credentials could not be loaded",
+            msg,
+            f"Check {where} in ~/.aws/config (credential_process, source_profile, keys).",
         )
     if code == "NoSuchBucket":
         return UserMessage("Bucket not found", msg, "Refresh the bucket list.")
@@ -152,10 +161,32 @@ def explain(exc: BaseException, *, profile: str | None = None) -> UserMessage:
     return UserMessage("Unexpected error", f"{name}: {exc}", "Details are in the log file.", expected=False)
 
 
-def _permission_hint(msg: str) -> str:
+# The IAM action each API call needs, for when AWS's message does not name it (S3 often says only
+# "Access Denied").
+OPERATION_PERMISSIONS = {
+    "ListBuckets": "s3:ListAllMyBuckets",
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "HeadBucket": "s3:ListBucket",
+    "GetBucketLocation": "s3:GetBucketLocation",
+    "HeadObject": "s3:GetObject",
+    "GetObject": "s3:GetObject",
+    "GetCallerIdentity": "sts:GetCallerIdentity",
+    "StartLabelDetection": "rekognition:StartLabelDetection",
+    "GetLabelDetection": "rekognition:GetLabelDetection",
+    "Publish": "sns:Publish",
+    "ReceiveMessage": "sqs:ReceiveMessage",
+    "PassRole": "iam:PassRole",
+}
+
+
+def _permission_hint(msg: str, operation: str | None = None) -> str:
     # AWS messages usually say "... is not authorized to perform: s3:ListBucket on resource ..."
     marker = "perform:"
     if marker in msg:
         action = msg.split(marker, 1)[1].strip().split()[0]
         return f"Ask your administrator for the '{action}' permission."
+    action = OPERATION_PERMISSIONS.get(operation or "")
+    if action:
+        return f"Ask your administrator for the '{action}' permission (needed for {operation})."
     return "Your identity lacks a permission for this call; check its IAM policy."

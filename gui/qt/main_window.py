@@ -32,6 +32,9 @@ SANDBOX_NOTE = (
 )
 
 
+DEMO_BUCKET = "demo-videos"
+
+
 def _start_demo_sandbox(cancel: Any, progress: Any) -> Any:
     from gui.sandbox import Sandbox
 
@@ -96,6 +99,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready")
 
         self._demo_pending = bool(options.demo)
+        self._open_demo_bucket = bool(options.demo)
         if options.demo:
             self.statusBar().showMessage("Starting the local sandbox…")
 
@@ -193,6 +197,10 @@ class MainWindow(QMainWindow):
         spec = conn.spec
         self.sandboxBanner.setVisible(bool(self.options.demo or spec.is_sandbox_like))
         self.browserPanel.set_connection(conn)
+        if self._open_demo_bucket and spec.endpoint_url and self.sandbox is not None:
+            # A first-time demo user lands in the seeded bucket rather than an empty list.
+            self._open_demo_bucket = False
+            self.browserPanel.navigate(DEMO_BUCKET)
         self.jobsPanel.set_connection(conn)
         self.filterPanel.set_connection_hint(spec.region, spec.endpoint_url, spec.profile)
         self.statusBar().showMessage(f"Connected: {spec.describe()}")
@@ -221,6 +229,7 @@ class MainWindow(QMainWindow):
         if self._closing and self.sandbox is None:
             return
         self._closing = True
+        self.connectionPanel.shutdown()
         self.browserPanel.shutdown()
         if self._jobs_panel is not None:
             self._jobs_panel.shutdown()
