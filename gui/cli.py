@@ -240,11 +240,15 @@ def exit_code_for(exc: BaseException) -> int:
         return exc.code
     if type(exc).__name__ in CONNECTION_NAMES or error_code(exc) in CONNECTION_CODES:
         return EXIT_CONNECTION
+    cause = exc.__cause__  # e.g. Connection's KnownError("Profile not found") raised from ProfileNotFound
+    if isinstance(exc, KnownError) and cause is not None and type(cause).__name__ in CONNECTION_NAMES:
+        return EXIT_CONNECTION
     return EXIT_FAILED
 
 
-def _fail(exc: BaseException, what: str) -> CliError:
-    message = explain(exc)
+def _fail(exc: BaseException, what: str, conn: Any = None) -> CliError:
+    spec = getattr(conn, "spec", None)
+    message = explain(exc, profile=getattr(spec, "profile", None))
     if not message.expected:
         log.exception("%s failed", what)
     return CliError(f"{what}: {message}", exit_code_for(exc))
@@ -342,7 +346,7 @@ def expand_uris(conn: Any, uris: Sequence[str], recursive: bool) -> tuple[list[S
             browser.region_of(bucket)
         except Exception as exc:
             if exit_code_for(exc) == EXIT_CONNECTION:
-                raise _fail(exc, "cannot reach S3") from exc
+                raise _fail(exc, "cannot reach S3", conn) from exc
             if error_code(exc) in {"404", "NoSuchBucket", "NotFound"}:
                 problems.append(f"{uri}: bucket '{bucket}' not found")
             else:
@@ -373,7 +377,7 @@ def expand_uris(conn: Any, uris: Sequence[str], recursive: bool) -> tuple[list[S
         except Exception as exc:
             code = exit_code_for(exc)
             if code == EXIT_CONNECTION:
-                raise _fail(exc, "cannot reach S3") from exc
+                raise _fail(exc, "cannot reach S3", conn) from exc
             problems.append(f"{uri}: {explain(exc)}")
     return videos, problems, skipped
 
@@ -427,7 +431,7 @@ def cmd_submit(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: Text
         try:
             scope = resolve_scope(conn.client, conn.region, conn.endpoint_url)
         except Exception as exc:
-            raise _fail(exc, "cannot connect") from exc
+            raise _fail(exc, "cannot connect", conn) from exc
         videos, problems, skipped = expand_uris(conn, args.uris, args.recursive)
         if problems:
             for p in problems:
@@ -647,7 +651,7 @@ def _refresh(args: argparse.Namespace, store: JobStore) -> None:
     try:
         scope = resolve_scope(conn.client, conn.region, conn.endpoint_url)
     except Exception as exc:
-        raise _fail(exc, "cannot connect") from exc
+        raise _fail(exc, "cannot connect", conn) from exc
     poller = Poller(store, conn.client, scope)
     for job in store.jobs(scope, statuses=[JobStatus.IN_PROGRESS]):
         if job.job_id:

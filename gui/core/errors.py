@@ -30,7 +30,10 @@ class UserMessage:
     expected: bool = True  # False: a bug; the caller logs the traceback
 
     def __str__(self) -> str:
-        return f"{self.title}: {self.text}" + (f" {self.hint}" if self.hint else "")
+        text = self.text.rstrip()
+        if self.hint and text and text[-1] not in ".!?":
+            text += "."
+        return f"{self.title}: {text}" + (f" {self.hint}" if self.hint else "")
 
 
 class KnownError(Exception):
@@ -134,14 +137,20 @@ def explain(exc: BaseException, *, profile: str | None = None) -> UserMessage:
     if name == "InvalidRegionError":
         return UserMessage("Wrong region", msg, "Pick a region from the list, e.g. us-east-1.")
     if name in {"CredentialRetrievalError", "PartialCredentialsError"}:
-        where = f"profile '{profile}'" if profile else "the chosen profile"
-        return UserMessage(
-            "Credentials could not be loaded",
-            msg,
-            f"Check {where} in ~/.aws/config (credential_process, source_profile, keys).",
-        )
+        if profile:
+            hint = f"Check profile '{profile}' in ~/.aws/config (credential_process, source_profile, keys)."
+        else:
+            hint = "Check the AWS_* environment variables or pick a profile from ~/.aws."
+        return UserMessage("Credentials could not be loaded", msg, hint)
     if code == "NoSuchBucket":
         return UserMessage("Bucket not found", msg, "Refresh the bucket list.")
+    if code == "404" and getattr(exc, "operation_name", "") in {
+        "HeadBucket",
+        "GetBucketLocation",
+        "ListObjectsV2",
+        "ListObjects",
+    }:
+        return UserMessage("Bucket not found", "No bucket by that name is visible to you.", "Refresh the bucket list.")
     if code in {"NoSuchKey", "404"}:
         return UserMessage("Object not found", msg, "It may have been deleted; refresh the listing.")
     if code in RETRYABLE_CODES:

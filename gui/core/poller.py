@@ -38,6 +38,7 @@ from gui.core.submitter import (
     ClientFactory,
     StopToken,
     backoff_delay,
+    rekognition_client,
 )
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ class Poller:
 
     def _rekognition(self) -> Any:
         if self._client is None:
-            self._client = self.client_factory("rekognition")
+            self._client = rekognition_client(self.client_factory)
         return self._client
 
     def poll(self, job: JobRecord, now: float) -> None:

@@ -202,6 +202,11 @@ def _preset_from_doc(
     return Preset(name.strip(), settings, False, source, named)
 
 
+def _clause(exc: Exception) -> str:
+    """An error's text inside parentheses that end a sentence: no full stop of its own ("(… 100).)")."""
+    return str(exc).rstrip(". ")
+
+
 def name_problem(name: str) -> str | None:
     stripped = name.strip()
     if not stripped:
@@ -320,7 +325,7 @@ class PresetStore:
         except PresetFormatError as exc:
             aside = keep_aside(path)
             report.problems.append(
-                f"The preset file '{path}' could not be used ({exc}). It was kept as '{aside.name}'."
+                f"The preset file '{path}' could not be used ({_clause(exc)}). It was kept as '{aside.name}'."
             )
             return None
         if self._on_disk_version(path) < PRESET_SCHEMA_VERSION:
@@ -488,7 +493,7 @@ class PresetStore:
                 doc["schema_version"] = version
             return _preset_from_doc(doc, path, self.taxonomy, fallback_name=path.stem)
         except (ValueError, PresetFormatError) as exc:
-            raise KnownError("Cannot import preset", f"'{path}' is not a valid preset file ({exc}).") from exc
+            raise KnownError("Cannot import preset", f"'{path}' is not a valid preset file ({_clause(exc)}).") from exc
 
     def import_file(self, path: Path, *, name: str | None = None, overwrite: bool = False) -> Preset:
         """Copy a preset file into the store (as ``name`` if given). Raises PresetExists on a clash."""

@@ -138,7 +138,7 @@ def breadcrumb(prefix: str) -> list[tuple[str, str]]:
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """``"s3://bucket/a/b.mp4" -> ("bucket", "a/b.mp4")``."""
     if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri!r}")
+        raise ValueError("not an s3:// URI (expected s3://bucket/key or s3://bucket/prefix/)")
     bucket, _, key = uri[5:].partition("/")
     if not bucket:
         raise ValueError(f"no bucket in {uri!r}")

@@ -216,6 +216,21 @@ class JobPreferences:
         )
 
 
+# botocore's "standard" retry mode retries LimitExceededException and throttling by itself, up to 5 attempts
+# with waits of up to 1, 2, 4 and 8 s: ~15 s per call in which the submitter (or the poller) sends nothing
+# else, before its own handling (keep the job queued, back off) even starts. Both have their own backoff,
+# so their clients leave botocore a single retry (which still absorbs one dropped connection at once).
+CALL_MAX_ATTEMPTS = 2
+
+
+def rekognition_client(client_factory: ClientFactory) -> Any:
+    """The Rekognition client for the submitter and the poller (few botocore retries; see above)."""
+    try:
+        return client_factory("rekognition", max_attempts=CALL_MAX_ATTEMPTS)
+    except TypeError:  # a plain ClientFactory(service, region=None)
+        return client_factory("rekognition")
+
+
 def resolve_scope(client_factory: ClientFactory, region: str, endpoint_url: str | None) -> Scope:
     """The account behind the credentials (STS GetCallerIdentity), the region and the endpoint.
 
@@ -370,7 +385,7 @@ class Submitter:
 
     def _client_for_calls(self) -> Any:
         if self._client is None:
-            self._client = self.client_factory("rekognition")
+            self._client = rekognition_client(self.client_factory)
         return self._client
 
     def submit_one(self, job: JobRecord) -> bool:

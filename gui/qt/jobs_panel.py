@@ -445,6 +445,11 @@ class JobsPanel(QWidget):
         self.pool.waitForDone(3000)
         for window in list(self._results_windows):
             window.close()
+        # Results windows query the store on their own pool: let those queries end before the store's
+        # connections are closed under them (closing mid-query crashes sqlite3).
+        from gui.qt.results_view import results_pool
+
+        results_pool().waitForDone(5000)
         if self.tray is not None:
             self.tray.hide()
         if self.store is not None and stopped:

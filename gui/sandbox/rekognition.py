@@ -273,6 +273,7 @@ class RekognitionEmulator:
                         job.info.duration_ms,
                         density=float(self.settings.label_density),
                         total=self.settings.detections_per_job,
+                        hints=labelsim.scene_hints(job.key),
                     )
                 min_conf = job.request.get("MinConfidence")
                 job._results = labelsim.apply_filters(

@@ -112,3 +112,21 @@ def test_a_script_applies_to_jobs_started_after_it_is_set(fast_sandbox, rek):
     assert [d["Label"]["Name"] for d in all_labels(rek, after)] == ["Goat"]
     simulated = all_labels(rek, before)
     assert len(simulated) > 1 and all_labels(rek, cleared) == simulated
+
+
+def test_scene_hints_are_real_labels_and_shape_the_simulation():
+    """Demo keys such as 'beach-walk.mp4' get matching labels; every hint is a real v3.0 label."""
+    from gui.core.taxonomy import load_taxonomy
+    from gui.sandbox import labelsim
+
+    taxonomy = load_taxonomy()
+    for names in labelsim.SCENE_HINTS.values():
+        assert set(names) <= set(taxonomy.labels)
+    hints = labelsim.scene_hints("family/2024/beach-walk.mp4")
+    assert {"Beach", "Person", "Walking"} <= set(hints)
+    assert labelsim.scene_hints("item-000001.mp4") == ()
+    detections = labelsim.simulate(7, 6000, hints=hints)
+    seen = {d["Label"]["Name"] for d in detections}
+    assert {"Beach", "Person"} <= seen
+    plain = {d["Label"]["Name"] for d in labelsim.simulate(7, 6000)}
+    assert plain != seen  # the hints changed the draw
