@@ -1065,9 +1065,9 @@ class ResultsView(QWidget):
                 parts.append(f"{meta['FrameWidth']}×{meta['FrameHeight']}")
             if meta.get("FrameRate"):
                 parts.append(f"{float(meta['FrameRate']):.3g} fps")
-            parts.append(f"{s.label_count:,} labels, {s.detection_count:,} detections")
+            parts.append(f"{_count(s.label_count, 'label')}, {_count(s.detection_count, 'detection')}")
             if s.segment_count is not None:
-                parts.append(f"{s.segment_count:,} segments")
+                parts.append(_count(s.segment_count, "segment"))
             if s.label_model_version:
                 parts.append(f"label model {_html(s.label_model_version)}")
         self.titleLabel.setText(" · ".join(parts))
@@ -1137,3 +1137,7 @@ def open_results(
     window.show()
     view.start()
     return window
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
