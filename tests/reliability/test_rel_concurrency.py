@@ -144,9 +144,10 @@ def test_window_and_cli_write_the_same_store_at_once(make_sandbox, tmp_path):
         out, err = cli.communicate(timeout=180)
         time.sleep(0.3)  # a few more window rounds after the CLI is done
     finally:
+        # The writer first: the view's last refresh must come after the writer's last change.
         writer.stop.set()
-        view.stop.set()
         writer.join(60)
+        view.stop.set()
         view.join(60)
         if cli is not None and cli.poll() is None:
             cli.kill()
