@@ -36,6 +36,7 @@ from gui.core.submitter import (
     FETCH_FAILED_PREFIX,
     THROTTLE_CODES,
     ClientFactory,
+    Reporting,
     StopToken,
     backoff_delay,
     rekognition_client,
@@ -65,7 +66,7 @@ class _Schedule:
     interval: float
 
 
-class Poller:
+class Poller(Reporting):
     def __init__(
         self,
         store: JobStore,
@@ -306,20 +307,6 @@ class Poller:
 
     # -- helpers ------------------------------------------------------------------------------------------
 
-    def _report(self, message: UserMessage | None) -> None:
-        self.problem = message
-        if self.on_problem is not None:
-            try:
-                self.on_problem(message)
-            except Exception:
-                log.exception("on_problem callback failed")
-
-    def _changed(self) -> None:
-        if self.on_change is not None:
-            try:
-                self.on_change()
-            except Exception:
-                log.exception("on_change callback failed")
 
 
 # ----------------------------------------------------------------------------------------------------------

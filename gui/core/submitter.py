@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from gui.core.cancel import CancelToken
 from gui.core.errors import UserMessage, aws_message, error_code, explain, is_retryable
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore, NewJob, Scope, host_name, new_job
@@ -86,21 +87,31 @@ FETCH_FAILED_PREFIX = "Results not fetched:"
 # ----------------------------------------------------------------------------------------------------------
 
 
-class StopToken:
-    """Cooperative stop/cancel flag with an interruptible wait (``.cancelled`` as gui.qt.workers)."""
+StopToken = CancelToken  # the engine's name for the shared cooperative flag
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
 
-    def cancel(self) -> None:
-        self._event.set()
+class Reporting:
+    """``on_change`` / ``on_problem`` callbacks of the submitter and the poller; a failing callback is logged,
+    never allowed to stop the engine's thread."""
 
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
+    on_change: Callable[[], None] | None = None
+    on_problem: Callable[[UserMessage | None], None] | None = None
+    problem: UserMessage | None = None
 
-    def wait(self, seconds: float) -> bool:
-        return self._event.wait(max(0.0, seconds))
+    def _report(self, message: UserMessage | None) -> None:
+        self.problem = message
+        if self.on_problem is not None:
+            try:
+                self.on_problem(message)
+            except Exception:
+                log.exception("on_problem callback failed")
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change()
+            except Exception:
+                log.exception("on_change callback failed")
 
 
 def backoff_delay(attempt: int, base: float, maximum: float, rng: random.Random) -> float:
@@ -256,7 +267,7 @@ class StepResult:
     wait: float  # seconds until there may be something to do
 
 
-class Submitter:
+class Submitter(Reporting):
     """Starts queued jobs of one scope. Drive it with :meth:`step` (tests) or :meth:`start` (a thread)."""
 
     def __init__(
@@ -464,20 +475,6 @@ class Submitter:
         log.warning("Submission paused: %s", message)
         self._report(message)
 
-    def _report(self, message: UserMessage | None) -> None:
-        self.problem = message
-        if self.on_problem is not None:
-            try:
-                self.on_problem(message)
-            except Exception:
-                log.exception("on_problem callback failed")
-
-    def _changed(self) -> None:
-        if self.on_change is not None:
-            try:
-                self.on_change()
-            except Exception:
-                log.exception("on_change callback failed")
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -8,31 +8,15 @@ function receives a :class:`CancelToken` and checks it between pages or polls.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from gui.core.cancel import CancelToken
 from gui.core.errors import UserMessage, explain
 
 log = logging.getLogger(__name__)
-
-
-class CancelToken:
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def wait(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``; True if cancelled meanwhile."""
-        return self._event.wait(seconds)
 
 
 class WorkerSignals(QObject):
