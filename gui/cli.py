@@ -213,12 +213,27 @@ def _restore_sigterm(previous: Any) -> None:
 # ----------------------------------------------------------------------------------------------------------
 
 
+LOCAL_PLACEHOLDER_KEY = "sandbox"
+
+
+def _chain_has_credentials() -> bool:
+    import boto3
+
+    try:
+        return boto3.Session().get_credentials() is not None
+    except Exception:  # a broken profile: let the normal path report it
+        return True
+
+
 def connection_for(args: argparse.Namespace) -> Any:
     """A :class:`gui.core.connection.Connection` from --profile/--region/--endpoint-url."""
     from gui.core.connection import Connection, default_region, profile_region
     from gui.core.types import ConnectionSpec
 
+    local = ConnectionSpec(endpoint_url=args.endpoint_url).is_sandbox_like and not args.profile
     region = args.region or (profile_region(args.profile) if args.profile else None) or default_region()
+    if not region and local:
+        region = "us-east-1"  # the local sandbox's region; a loopback endpoint has no other
     if not region:
         raise CliError("no region: pass --region (or set one in your AWS profile)", EXIT_USAGE)
     spec = ConnectionSpec(
@@ -228,6 +243,13 @@ def connection_for(args: argparse.Namespace) -> Any:
         endpoint_url=args.endpoint_url,
     )
     try:
+        if local and not _chain_has_credentials():
+            # The local sandbox takes any credentials; say so rather than fail with "no credentials".
+            print("note: no AWS credentials found; using placeholder credentials for the local endpoint",
+                  file=sys.stderr)
+            spec = ConnectionSpec(source="access_key", region=region, endpoint_url=args.endpoint_url,
+                                  access_key_id=LOCAL_PLACEHOLDER_KEY)
+            return Connection(spec, secret_access_key=LOCAL_PLACEHOLDER_KEY, secret_is_real=False)
         return Connection(spec)
     except KnownError as exc:
         raise CliError(str(exc.message), EXIT_CONNECTION) from exc
@@ -471,7 +493,19 @@ def cmd_submit(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: Text
                 tracked.append(dup.existing.id)
         durations = [_duration(store, v) for v in videos]
         print(estimate(durations, prefs.price_per_minute).describe(), file=err)
-        records = engine.enqueue(new)
+        if args.force:
+            records = engine.enqueue(new)
+        else:
+            # The plan was a preview: another CLI or the window may have queued the same videos since.
+            # The store checks again in the insert's own transaction; those it skips count as duplicates.
+            added = engine.enqueue_unique(new)
+            records = list(added.added)
+            for skip in added.skipped:
+                if skip.existing.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+                    resubmit.append(skip.existing.id)
+                else:
+                    reused += 1
+                    tracked.append(skip.existing.id)
         tracked += [r.id for r in records]
         for row_id in resubmit:
             if engine.retry(row_id) is not None:

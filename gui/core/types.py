@@ -54,9 +54,13 @@ class ConnectionSpec:
 
     @property
     def is_sandbox_like(self) -> bool:
-        return bool(self.endpoint_url) and any(
-            h in (self.endpoint_url or "") for h in ("127.0.0.1", "localhost", "[::1]")
-        )
+        """True for a loopback endpoint (the local sandbox, or another local emulator)."""
+        if not self.endpoint_url:
+            return False
+        from urllib.parse import urlsplit
+
+        host = (urlsplit(self.endpoint_url).hostname or "").lower()
+        return host in {"localhost", "::1"} or host.startswith("127.")
 
     def describe(self) -> str:
         who = self.profile or self.access_key_id or self.source
