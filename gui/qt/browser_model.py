@@ -19,7 +19,6 @@ from collections import deque
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QRegularExpression,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from gui.core.s3browse import Folder, ObjectRow, classify, human_size, type_label
 from gui.core.types import MAX_VIDEO_BYTES, VIDEO_EXTENSIONS, S3Object
+from gui.qt.table_model import FlatTableModel
 
 ItemRole = Qt.ItemDataRole.UserRole + 1  # the Folder or S3Object behind a row
 KindRole = Qt.ItemDataRole.UserRole + 2  # "folder", "video", "too-large", "other"
@@ -77,8 +77,10 @@ def _modified_text(when: Any) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-class BrowserModel(QAbstractTableModel):
+class BrowserModel(FlatTableModel):
     """Folders (first) and objects of one S3 "folder"; rows are appended in timed chunks."""
+
+    columns = COLUMNS
 
     rowsAppended = Signal(int)  # total rows now in the model
     drained = Signal()  # the queue of pending rows is empty again
@@ -216,23 +218,6 @@ class BrowserModel(QAbstractTableModel):
         return self._videos + self._pending_videos
 
     # ---- Qt model interface ---------------------------------------------------------------------
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            if 0 <= section < len(COLUMNS):
-                return COLUMNS[section]
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
         # Qt's default calls rowCount() and columnCount() (two calls into Python) for every index the

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -26,6 +25,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from gui.core.cost import format_duration
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, Scope
+from gui.qt.table_model import FlatTableModel
 
 JobRole = Qt.ItemDataRole.UserRole + 1  # the JobRecord behind a row
 SortRole = Qt.ItemDataRole.UserRole + 2  # a value that sorts naturally (times as numbers)
@@ -59,8 +59,10 @@ def _dot(color: str) -> QIcon:
     return QIcon(pixmap)
 
 
-class JobTableModel(QAbstractTableModel):
+class JobTableModel(FlatTableModel):
     """Jobs of one scope (account, region, endpoint), oldest first; see :meth:`apply`."""
+
+    columns = COLUMNS
 
     def __init__(self, parent: Any = None, *, clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
@@ -73,23 +75,6 @@ class JobTableModel(QAbstractTableModel):
         self._grey = QBrush(QColor(STATUS_COLORS[JobStatus.CANCELLED]))
 
     # -- Qt model API -------------------------------------------------------------------------------------
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            if 0 <= section < len(COLUMNS):
-                return COLUMNS[section]
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not (0 <= index.row() < len(self._rows)):
