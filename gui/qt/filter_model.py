@@ -7,12 +7,14 @@ row; a category row sets ``LabelCategory*Filters``, a label row ``Label*Filters`
 click is reported through :attr:`LabelTreeModel.limitReached` — never dropped silently.
 
 :class:`LabelFilterProxy` filters as you type (case-insensitive substring over names and aliases) and
-can show checked rows only. Matching is done on precomputed lower-case strings, straight from the
-source model's lists, so a keystroke over 3,082 labels stays in the low milliseconds.
+can show checked rows only. Each keystroke matches the precomputed lower-case strings in one Python
+pass (narrowed from the previous result while the text grows); Qt's per-row callback is then a set
+lookup, and only for rows under groups that have matches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -433,18 +435,43 @@ class LabelTreeModel(QAbstractItemModel):
         self._refill_custom()
         self._checked_counts = None
         self.endRemoveRows()
+        group_index = self.custom_group_index()  # its count changed; a filtering proxy re-tests it
+        self.dataChanged.emit(group_index, group_index)
         self.filtersChanged.emit()
         return True
 
     # ---- for the proxy ------------------------------------------------------------------------------
-    def row_accepted(self, group_row: int, child_row: int | None, needle: str, checked_only: bool) -> bool:
+    def search_matches(self, needle: str, within: list[frozenset[int]] | None = None) -> list[frozenset[int]]:
+        """Per catalogue group, the child rows whose name or aliases contain ``needle`` (casefolded).
+
+        One Python pass per keystroke instead of one callback per row. ``within`` narrows an earlier
+        result (for a needle that extends the previous one). The custom group is not covered: its rows
+        change at run time, so the proxy matches those live.
+        """
+        out: list[frozenset[int]] = []
+        for g, group in enumerate(self._groups[:-1]):
+            hay = group.hay
+            rows = range(len(hay)) if within is None else within[g]
+            out.append(frozenset(r for r in rows if needle in hay[r]))
+        return out
+
+    def row_checked(self, group_row: int, child_row: int | None) -> bool:
+        """Whether the row's own Include/Exclude box is checked (a category row: its category mark)."""
         group = self._groups[group_row]
         if child_row is None:
-            if checked_only and not (group.kind == "category" and self.selection.category_mark(group.name)):
-                return False
-            return not needle or needle in group.name.casefold()
-        if checked_only and not self.selection.mark(group.targets[child_row], group.labels[child_row]):
+            return group.kind == "category" and bool(self.selection.category_mark(group.name))
+        return bool(self.selection.mark(group.targets[child_row], group.labels[child_row]))
+
+    def child_count(self, group_row: int) -> int:
+        return len(self._groups[group_row].labels)
+
+    def row_accepted(self, group_row: int, child_row: int | None, needle: str, checked_only: bool) -> bool:
+        """The row's own test (not counting its children): checked if asked, and contains ``needle``."""
+        group = self._groups[group_row]
+        if checked_only and not self.row_checked(group_row, child_row):
             return False
+        if child_row is None:
+            return not needle or needle in group.name.casefold()
         return not needle or needle in group.hay[child_row]
 
 
@@ -458,13 +485,23 @@ def _as_check_state(value: Any) -> Qt.CheckState:
 
 
 class LabelFilterProxy(QSortFilterProxyModel):
-    """Search as you type over names and aliases; optionally only checked rows. Parents of matches show."""
+    """Search as you type over names and aliases; optionally only checked rows. Parents of matches show.
+
+    Speed: a keystroke decides every catalogue row's match in one Python pass
+    (:meth:`LabelTreeModel.search_matches`, narrowed from the previous result when the text grows), so
+    :meth:`filterAcceptsRow` is a set lookup. Qt's recursive filtering is off on purpose: it would call
+    back into Python for every child of every rejected group; a group row is instead accepted here when
+    it or any of its children passes, and children are then filtered only under accepted groups, lazily,
+    when the view expands them. "Checked only" stays live (marks change while the filter is shown); the
+    model emits ``dataChanged`` for a group row whenever one of its children changes, which re-tests it.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.setRecursiveFilteringEnabled(True)
         self._needle = ""
         self._checked_only = False
+        self._matches: list[frozenset[int]] | None = None  # per catalogue group, for self._needle
+        self._model: LabelTreeModel | None = None
 
     @property
     def needle(self) -> str:
@@ -477,12 +514,27 @@ class LabelFilterProxy(QSortFilterProxyModel):
     def is_filtering(self) -> bool:
         return bool(self._needle or self._checked_only)
 
+    def setSourceModel(self, model: QAbstractItemModel) -> None:  # type: ignore[override]
+        super().setSourceModel(model)
+        self._model = model if isinstance(model, LabelTreeModel) else None
+        self._matches = self._compute_matches(self._needle, None, None)
+
+    def _compute_matches(
+        self, needle: str, old_needle: str | None, old: list[frozenset[int]] | None
+    ) -> list[frozenset[int]] | None:
+        if not needle or self._model is None:
+            return None
+        within = old if old is not None and old_needle and old_needle in needle else None
+        return self._model.search_matches(needle, within)
+
     def set_search(self, text: str) -> None:
         needle = text.strip().casefold()
         if needle == self._needle:
             return
+        matches = self._compute_matches(needle, self._needle, self._matches)
         self.beginFilterChange()
         self._needle = needle
+        self._matches = matches
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_checked_only(self, on: bool) -> None:
@@ -492,12 +544,33 @@ class LabelFilterProxy(QSortFilterProxyModel):
         self._checked_only = on
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def _child_accepted(self, model: LabelTreeModel, group: int, child: int) -> bool:
+        matches = self._matches
+        if matches is not None and group < len(matches):
+            if child not in matches[group]:
+                return False
+        elif self._needle and not model.row_accepted(group, child, self._needle, False):
+            return False  # the custom group: its rows change at run time, matched live
+        return not self._checked_only or model.row_checked(group, child)
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if not self._needle and not self._checked_only:
+        # Called once per source row the proxy (re)filters: keep the common path to a set lookup.
+        model = self._model
+        if model is None or not (self._needle or self._checked_only):
             return True
-        model = self.sourceModel()
-        if not isinstance(model, LabelTreeModel):
-            return True
+        matches = self._matches
         if source_parent.isValid():
-            return model.row_accepted(source_parent.row(), source_row, self._needle, self._checked_only)
-        return model.row_accepted(source_row, None, self._needle, self._checked_only)
+            group = source_parent.row()
+            if matches is not None and not self._checked_only and group < len(matches):
+                return source_row in matches[group]
+            return self._child_accepted(model, group, source_row)
+        if model.row_accepted(source_row, None, self._needle, self._checked_only):
+            return True
+        # A group also shows when any of its children does (what recursive filtering would decide).
+        if matches is not None and source_row < len(matches):
+            candidates: Iterable[int] = matches[source_row]
+            if not self._checked_only:
+                return bool(candidates)
+        else:
+            candidates = range(model.child_count(source_row))
+        return any(self._child_accepted(model, source_row, r) for r in candidates)

@@ -84,6 +84,9 @@ class FilterTree(QWidget):
         self.view.setObjectName("filterTree")
         self.view.setModel(self.proxy)
         self.view.setUniformRowHeights(True)  # 3,000+ rows: keeps layout and scrolling cheap
+        # A scroll bar that comes and goes with each keystroke resizes the viewport, which re-stretches
+        # the label column and repaints the whole tree a second time; the full tree needs one anyway.
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.view.setAlternatingRowColors(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
