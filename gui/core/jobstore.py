@@ -204,6 +204,22 @@ _COLUMNS = tuple(f.name for f in fields(JobRecord))
 
 
 @dataclass(frozen=True)
+class SkippedJob:
+    """A job :meth:`JobStore.add_unique_jobs` did not write: ``existing`` already had its dedupe key."""
+
+    job: NewJob
+    existing: JobRecord
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What :meth:`JobStore.add_unique_jobs` wrote (QUEUED, in input order) and what it skipped."""
+
+    added: tuple[JobRecord, ...]
+    skipped: tuple[SkippedJob, ...]
+
+
+@dataclass(frozen=True)
 class Changes:
     version: int  # pass this to the next changed_since()
     rows: tuple[JobRecord, ...]  # changed rows in version order; a row with removed=True left the list
@@ -592,13 +608,40 @@ class JobStore:
     # -- writing ------------------------------------------------------------------------------------------
 
     def add_jobs(self, new_jobs: Sequence[NewJob]) -> list[JobRecord]:
-        """Write jobs as QUEUED, all in one transaction (all or none), and return them."""
+        """Write jobs as QUEUED, all in one transaction (all or none), and return them.
+
+        No duplicate check: this is "submit again anyway" (``--force``, the window's box). Use
+        :meth:`add_unique_jobs` to skip videos already submitted alike.
+        """
+        return list(self._insert(new_jobs, skip_duplicates=False).added)
+
+    def add_unique_jobs(self, new_jobs: Sequence[NewJob]) -> AddResult:
+        """Write jobs as QUEUED except those already submitted alike; the check and the insert are one
+        write transaction, so two submitters racing on the same videos cannot both queue one.
+
+        The rule is :func:`gui.core.submitter.plan_jobs`'s: a job is skipped when a row that is not
+        removed has the same :func:`dedupe_key` (scope + the request without its token: bucket, key,
+        version, every setting), whatever that row's status. A job earlier in ``new_jobs`` counts too.
+        A job with an empty key (never made by :func:`new_job`) is always written.
+        """
+        return self._insert(new_jobs, skip_duplicates=True)
+
+    def _insert(self, new_jobs: Sequence[NewJob], *, skip_duplicates: bool) -> AddResult:
         if not new_jobs:
-            return []
+            return AddResult((), ())
         now = self.clock()
+        skipped_ids: list[tuple[NewJob, int]] = []
+        added_ids: list[int] = []
         with self._write() as (conn, version):
-            first_id: int | None = None
             for job in new_jobs:
+                if skip_duplicates and job.dedupe_key:
+                    row = conn.execute(
+                        "SELECT id FROM jobs WHERE removed = 0 AND dedupe_key = ? ORDER BY id DESC LIMIT 1",
+                        (job.dedupe_key,),
+                    ).fetchone()
+                    if row is not None:
+                        skipped_ids.append((job, int(row[0])))
+                        continue
                 cur = conn.execute(
                     "INSERT INTO jobs (bucket, key, version_id, video_uri, size, preset, settings_json, "
                     "request_json, client_token, status, job_tag, submitted_at, updated_at, account, region, "
@@ -626,12 +669,21 @@ class JobStore:
                         job.dedupe_key,
                     ),
                 )
-                if first_id is None:
-                    first_id = cur.lastrowid
-            rows = conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE version = ? ORDER BY id", (version,)
-            ).fetchall()
-        return [_record(r) for r in rows]
+                added_ids.append(int(cur.lastrowid or 0))
+            if not added_ids:
+                conn.execute("UPDATE meta SET value = value - 1 WHERE key = 'version'")  # nothing changed
+            ids = added_ids + [row_id for _job, row_id in skipped_ids]
+            by_id: dict[int, JobRecord] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = conn.execute(
+                    f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                by_id.update((r.id, r) for r in map(_record, rows))
+        return AddResult(
+            tuple(by_id[i] for i in added_ids),
+            tuple(SkippedJob(job, by_id[row_id]) for job, row_id in skipped_ids),
+        )
 
     def claim(
         self,

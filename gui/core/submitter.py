@@ -33,7 +33,7 @@ from typing import Any
 from gui.core.cancel import CancelToken
 from gui.core.errors import UserMessage, aws_message, error_code, explain, is_retryable
 from gui.core.jobstates import JobStatus
-from gui.core.jobstore import JobRecord, JobStore, NewJob, Scope, host_name, new_job
+from gui.core.jobstore import AddResult, JobRecord, JobStore, NewJob, Scope, host_name, new_job
 from gui.core.types import JobSettings, S3Object
 
 log = logging.getLogger(__name__)
@@ -632,21 +632,34 @@ class JobEngine:
         return plan_jobs(self.store, self.scope, videos, settings, preset=preset)
 
     def enqueue(self, jobs: Sequence[NewJob]) -> list[JobRecord]:
-        """Write the jobs (QUEUED) and wake the submitter."""
+        """Write the jobs (QUEUED), duplicates or not ("submit again anyway"), and wake the submitter."""
         records = self.store.add_jobs(jobs)
+        self._queued()
+        return records
+
+    def enqueue_unique(self, jobs: Sequence[NewJob]) -> AddResult:
+        """Write the jobs (QUEUED) except those already submitted alike, checked in the same store
+        transaction as the insert (a plan is only a preview: another window or CLI may have queued the
+        same video since). Report ``result.skipped`` like :attr:`EnqueuePlan.duplicates`."""
+        result = self.store.add_unique_jobs(jobs)
+        if result.added:
+            self._queued()
+        return result
+
+    def _queued(self) -> None:
         self.submitter.wake()
         if self._on_change is not None:
             self._on_change()
-        return records
 
     def submit(self, videos: Iterable[S3Object], settings: JobSettings, *, preset: str | None = None,
                include_duplicates: bool = False) -> list[JobRecord]:
         """Plan and enqueue; videos already submitted alike are skipped unless ``include_duplicates``."""
         plan = self.plan(videos, settings, preset=preset)
+        if not include_duplicates:
+            return list(self.enqueue_unique(plan.new).added)
         jobs = list(plan.new)
-        if include_duplicates:
-            jobs += [new_job(d.video.bucket, d.video.key, settings, self.scope, preset=preset,
-                             version_id=d.video.version_id, size=d.video.size or None) for d in plan.duplicates]
+        jobs += [new_job(d.video.bucket, d.video.key, settings, self.scope, preset=preset,
+                         version_id=d.video.version_id, size=d.video.size or None) for d in plan.duplicates]
         return self.enqueue(jobs)
 
     def cancel(self, row_id: int) -> bool:

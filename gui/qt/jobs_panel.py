@@ -124,17 +124,22 @@ def _plan(cancel: Any, progress: Any, engine: JobEngine, videos: list[S3Object],
 
 
 def _enqueue(cancel: Any, progress: Any, engine: JobEngine, plan: EnqueuePlan, include_duplicates: bool,
-             settings: JobSettings, preset: str | None) -> int:
+             settings: JobSettings, preset: str | None) -> tuple[int, int]:
+    """Queue the planned jobs; returns (queued, skipped because already submitted alike in the meantime)."""
     from gui.core.jobstore import new_job
 
+    if not include_duplicates:
+        # The plan is a preview (the dialog may stay open while the CLI queues the same videos): the store
+        # checks for duplicates again in the insert's transaction.
+        result = engine.enqueue_unique(plan.new)
+        return len(result.added), len(result.skipped)
     jobs = list(plan.new)
-    if include_duplicates:
-        jobs += [
-            new_job(d.video.bucket, d.video.key, settings, engine.scope, preset=preset,
-                    version_id=d.video.version_id, size=d.video.size or None)
-            for d in plan.duplicates
-        ]
-    return len(engine.enqueue(jobs))
+    jobs += [
+        new_job(d.video.bucket, d.video.key, settings, engine.scope, preset=preset,
+                version_id=d.video.version_id, size=d.video.size or None)
+        for d in plan.duplicates
+    ]
+    return len(engine.enqueue(jobs)), 0
 
 
 def _apply_action(cancel: Any, progress: Any, engine: JobEngine, action: Action, ids: list[int]) -> int:
@@ -809,8 +814,12 @@ class JobsPanel(QWidget):
         start(worker, self.pool)
 
     @Slot(object)
-    def _on_enqueued(self, count: int) -> None:
-        self._notify(f"Queued {count} job(s).", tray=False)
+    def _on_enqueued(self, counts: tuple[int, int]) -> None:
+        count, skipped = counts
+        text = f"Queued {count} job(s)."
+        if skipped:
+            text += f" {skipped} video(s) were already submitted with the same settings and were skipped."
+        self._notify(text, tray=False)
         self._request_refresh()
 
     @Slot(object)
