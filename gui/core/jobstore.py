@@ -33,6 +33,7 @@ from typing import Any
 from gui.core.atomic import keep_aside
 from gui.core.errors import KnownError
 from gui.core.jobstates import JobStatus
+from gui.core.sqlite_wal import switch_to_wal
 from gui.core.types import JobSettings, LabelFilters, NotificationChannel
 
 log = logging.getLogger(__name__)
@@ -377,7 +378,7 @@ class JobStore:
                 result = conn.execute("PRAGMA quick_check").fetchone()[0]
                 if result != "ok":
                     raise sqlite3.DatabaseError(f"database disk image is malformed ({result})")
-            conn.execute("PRAGMA journal_mode = WAL")
+            switch_to_wal(conn, self.busy_timeout_ms / 1000)
             conn.execute("PRAGMA synchronous = FULL")  # a committed job survives a crash or power cut
             conn.execute("PRAGMA foreign_keys = ON")
             if version < SCHEMA_VERSION:

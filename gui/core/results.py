@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from gui.core.atomic import keep_aside
 from gui.core.errors import KnownError, is_retryable
+from gui.core.sqlite_wal import switch_to_wal
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,7 @@ class ResultsStore:
                 f"'{self.path}' has schema version {version}; this app understands up to {SCHEMA_VERSION}.",
                 "Update the app, or point it at another data folder.",
             )
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = switch_to_wal(conn, 10.0)
         if str(mode).lower() != "wal":
             log.info("Results cache %s runs in journal mode %s", self.path, mode)
         self._migrate(conn, version)

@@ -312,3 +312,27 @@ def test_concurrent_writers_never_see_database_is_locked_and_lose_nothing(tmp_pa
     finally:
         for s in stores:
             s.close()
+
+
+def test_many_openers_of_a_brand_new_database_never_see_locked(tmp_path):
+    """Two CLI runs on a fresh data folder: switching a new file to WAL must wait out a concurrent opener."""
+    import threading
+
+    failures: list[BaseException] = []
+    for attempt in range(60):
+        path = tmp_path / f"fresh-{attempt}.sqlite3"
+        barrier = threading.Barrier(3)
+
+        def open_it(path=path, barrier=barrier) -> None:
+            try:
+                barrier.wait()
+                JobStore(path).close()
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert failures == []
