@@ -17,11 +17,8 @@ import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
     QSplitter,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,8 +30,9 @@ from gui.core.settings import load_job_state, save_job_state
 from gui.core.taxonomy import Taxonomy, load_taxonomy
 from gui.core.types import JobSettings, S3Object
 from gui.core.validation import settings_problems
-from gui.qt.filter_tree import MESSAGE_STYLE, AskText, FilterTree
+from gui.qt.filter_tree import AskText, FilterTree
 from gui.qt.job_settings import JobSettingsWidget
+from gui.qt.message_bar import MessageBar
 from gui.qt.presets_bar import PresetDialogs, PresetsBar
 from gui.qt.request_preview import RequestPreview
 
@@ -65,14 +63,7 @@ class FilterPanel(QWidget):
         self._save_failed = False
 
         self.presets_bar = PresetsBar(self.store, self.current_settings, self, dialogs=dialogs)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("filterPanelMessage")
-        self.message_label.setWordWrap(True)
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.dismiss_button = QToolButton(self)
-        self.dismiss_button.setText("✕")
-        self.dismiss_button.setAutoRaise(True)
-        self.dismiss_button.setToolTip("Dismiss")
+        self.message_bar = MessageBar("filterPanelMessage", "info", self)
         self.filter_tree = FilterTree(self.taxonomy, self, ask_text=ask_text)
         self.job_settings = JobSettingsWidget(self)
         self.preview = RequestPreview(self)
@@ -90,16 +81,11 @@ class FilterPanel(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
 
-        message_row = QHBoxLayout()
-        message_row.setContentsMargins(0, 0, 0, 0)
-        message_row.setSpacing(2)
-        message_row.addWidget(self.message_label, 1)
-        message_row.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addWidget(self.presets_bar)
-        layout.addLayout(message_row)
+        layout.addWidget(self.message_bar)
         layout.addWidget(splitter, 1)
         self.clear_message()
 
@@ -113,7 +99,6 @@ class FilterPanel(QWidget):
         self.presets_bar.presetApplied.connect(self.apply_preset)
         self.presets_bar.presetsChanged.connect(self._on_presets_changed)
         self.presets_bar.message.connect(self.show_message)
-        self.dismiss_button.clicked.connect(self.clear_message)
 
         notes = self._restore()
         problems = report.problems
@@ -199,19 +184,14 @@ class FilterPanel(QWidget):
     # ---- messages -------------------------------------------------------------------------------------
     @Slot(str, str)
     def show_message(self, text: str, level: str = "info") -> None:
-        self.message_label.setStyleSheet(MESSAGE_STYLE.get(level, MESSAGE_STYLE["info"]))
-        self.message_label.setText(text)
-        self.message_label.setVisible(True)
-        self.dismiss_button.setVisible(True)
+        self.message_bar.show_message(text, level)
 
     @Slot()
     def clear_message(self) -> None:
-        self.message_label.clear()
-        self.message_label.setVisible(False)
-        self.dismiss_button.setVisible(False)
+        self.message_bar.clear_message()
 
     def message_text(self) -> str:
-        return self.message_label.text() if not self.message_label.isHidden() else ""
+        return self.message_bar.text()
 
     # ---- internals ------------------------------------------------------------------------------------
     @Slot()

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
-    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -37,13 +36,10 @@ from gui.qt.filter_model import (
     NameRole,
     bounding_box_icon,
 )
+from gui.qt.message_bar import MESSAGE_STYLE, MessageBar
 
 AskText = Callable[[QWidget, str, str], "str | None"]
 
-MESSAGE_STYLE = {
-    "warning": "QLabel { background: #fff4ce; color: #5c4400; border: 1px solid #e0c36a; padding: 3px 6px; }",
-    "info": "QLabel { background: #e8f1fb; color: #1d3f63; border: 1px solid #a9c6e8; padding: 3px 6px; }",
-}
 MAX_EXPLANATION_LINES = 4
 
 
@@ -133,15 +129,7 @@ class FilterTree(QWidget):
         legend_text = QLabel("bounding boxes", self)
         legend_text.setStyleSheet("color: palette(mid);")
 
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("filterMessage")
-        self.message_label.setWordWrap(True)
-        self.message_label.setVisible(False)
-        self.dismiss_button = QToolButton(self)
-        self.dismiss_button.setText("✕")
-        self.dismiss_button.setAutoRaise(True)
-        self.dismiss_button.setToolTip("Dismiss")
-        self.dismiss_button.setVisible(False)
+        self.message_bar = MessageBar("filterMessage", "warning", self)
 
         self.explanation_label = QLabel(self)
         self.explanation_label.setObjectName("filterExplanation")
@@ -160,11 +148,6 @@ class FilterTree(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(legend)
         buttons.addWidget(legend_text)
-        message_row = QHBoxLayout()
-        message_row.setContentsMargins(0, 0, 0, 0)
-        message_row.setSpacing(2)
-        message_row.addWidget(self.message_label, 1)
-        message_row.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -172,14 +155,13 @@ class FilterTree(QWidget):
         layout.addWidget(self.view, 1)
         layout.addLayout(counters)
         layout.addLayout(buttons)
-        layout.addLayout(message_row)
+        layout.addWidget(self.message_bar)
         layout.addWidget(self.explanation_label)
 
         self.search_edit.textChanged.connect(self._on_search)
         self.checked_only_box.toggled.connect(self._on_checked_only)
         self.add_custom_button.clicked.connect(self._on_add_custom)
         self.clear_button.clicked.connect(self.clear_all)
-        self.dismiss_button.clicked.connect(self.clear_message)
         self.view.customContextMenuRequested.connect(self._on_context_menu)
         self.model.filtersChanged.connect(self._on_filters_changed)
         self.model.limitReached.connect(self._on_limit)
@@ -217,22 +199,17 @@ class FilterTree(QWidget):
         return [label.text() for label in self.counter_labels.values()]
 
     def message_text(self) -> str:
-        return self.message_label.text() if not self.message_label.isHidden() else ""
+        return self.message_bar.text()
 
     def explanation_text(self) -> str:
         return self.explanation_label.text()
 
     def show_message(self, text: str, level: str = "warning") -> None:
-        self.message_label.setStyleSheet(MESSAGE_STYLE.get(level, MESSAGE_STYLE["warning"]))
-        self.message_label.setText(text)
-        self.message_label.setVisible(True)
-        self.dismiss_button.setVisible(True)
+        self.message_bar.show_message(text, level)
 
     @Slot()
     def clear_message(self) -> None:
-        self.message_label.clear()
-        self.message_label.setVisible(False)
-        self.dismiss_button.setVisible(False)
+        self.message_bar.clear_message()
 
     # ---- slots ------------------------------------------------------------------------------------
     @Slot(str)
@@ -276,7 +253,7 @@ class FilterTree(QWidget):
 
     @Slot()
     def _on_filters_changed(self) -> None:
-        if not self.message_label.isHidden() and self.message_label.styleSheet() == MESSAGE_STYLE["warning"]:
+        if self.message_bar.text() and self.message_bar.level_style() == MESSAGE_STYLE["warning"]:
             self.clear_message()
         self._refresh_summary()
         self.filtersChanged.emit()
