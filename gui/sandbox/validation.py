@@ -25,7 +25,8 @@ def _model() -> Any:
 
 @cache
 def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    # The service's patterns are Java regexes, where \w and \d match ASCII only.
+    return re.compile(pattern, re.ASCII)
 
 
 def _camel(name: str) -> str:
@@ -57,24 +58,14 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
         if not isinstance(value, list):
             errors.append(f"Value at '{path}' failed to satisfy constraint: Member must be a list")
             return
-        if "max" in meta and len(value) > meta["max"]:
-            errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                          f"Member must have length less than or equal to {meta['max']}")
-        if "min" in meta and len(value) < meta["min"]:
-            errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                          f"Member must have length greater than or equal to {meta['min']}")
+        _check_length(meta, value, path, errors)
         for i, item in enumerate(value, start=1):
             _check(shape.member, item, f"{path}.{i}.member", errors)
     elif kind == "string":
         if not isinstance(value, str):
             errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: Member must be a string")
             return
-        if "max" in meta and len(value) > meta["max"]:
-            errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                          f"Member must have length less than or equal to {meta['max']}")
-        if "min" in meta and len(value) < meta["min"]:
-            errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
-                          f"Member must have length greater than or equal to {meta['min']}")
+        _check_length(meta, value, path, errors)
         if "pattern" in meta and not _regex(meta["pattern"]).fullmatch(value):
             errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
                           f"Member must satisfy regular expression pattern: {meta['pattern']}")
@@ -111,3 +102,13 @@ def validate(operation: str, request: Any) -> None:
         noun = "error" if len(errors) == 1 else "errors"
         raise ApiError("InvalidParameterException",
                        f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
+
+
+def _check_length(meta: dict[str, Any], value: Any, path: str, errors: list[str]) -> None:
+    """The model's min/max, on a list's item count or a string's characters, worded as AWS words it."""
+    if "max" in meta and len(value) > meta["max"]:
+        errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
+                      f"Member must have length less than or equal to {meta['max']}")
+    if "min" in meta and len(value) < meta["min"]:
+        errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
+                      f"Member must have length greater than or equal to {meta['min']}")

@@ -42,6 +42,10 @@ INVALID_START = [
                  "notificationChannel.sNSTopicArn", id="topic-arn-pattern"),
     pytest.param({"NotificationChannel": {"SNSTopicArn": "arn:aws:sns:us-east-1:12345:topic", "RoleArn": ROLE}},
                  "notificationChannel.sNSTopicArn", id="topic-arn-account"),
+    pytest.param({"NotificationChannel": {"SNSTopicArn": "arn:aws:sns:us-east-1:\u0661\u0662\u0663\u0664\u0665"
+                                                          "\u0666\u0667\u0668\u0669\u0660\u0661\u0662:topic",
+                                          "RoleArn": ROLE}},
+                 "notificationChannel.sNSTopicArn", id="topic-arn-non-ascii-digits"),  # Java's \w is ASCII
     pytest.param({"NotificationChannel": {"SNSTopicArn": TOPIC, "RoleArn": "arn:aws:iam::123456789012:user/me"}},
                  "notificationChannel.roleArn", id="role-arn-pattern"),
     pytest.param({"Video": {"S3Object": {"Bucket": "b!", "Name": CLIP}}}, "video.s3Object.bucket", id="bucket-pattern"),
