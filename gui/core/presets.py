@@ -42,6 +42,7 @@ from gui.core.errors import KnownError
 from gui.core.filters import FilterSelection
 from gui.core.jsonstore import load_versioned, save_versioned
 from gui.core.paths import AppPaths
+from gui.core.request import FILTER_KEYS, general_labels, job_parameters
 from gui.core.taxonomy import Taxonomy, load_taxonomy
 from gui.core.types import JobSettings, LabelFilters, NotificationChannel
 from gui.core.validation import DEFAULT_MIN_CONFIDENCE, settings_problems
@@ -50,12 +51,6 @@ log = logging.getLogger(__name__)
 
 PRESET_SCHEMA_VERSION = 2
 MAX_PRESET_NAME_CHARS = 80
-_FILTER_KEYS = (
-    "LabelInclusionFilters",
-    "LabelExclusionFilters",
-    "LabelCategoryInclusionFilters",
-    "LabelCategoryExclusionFilters",
-)
 
 
 class PresetFormatError(ValueError):
@@ -88,27 +83,7 @@ class LoadReport:
 # ---- documents <-> JobSettings ----------------------------------------------------------------------
 def settings_to_doc(settings: JobSettings) -> dict[str, Any]:
     """The ``settings`` object of a preset (API parameter names; empty lists and None left out)."""
-    f = settings.filters
-    general = {
-        key: list(values)
-        for key, values in zip(
-            _FILTER_KEYS,
-            (f.label_inclusions, f.label_exclusions, f.category_inclusions, f.category_exclusions),
-            strict=True,
-        )
-        if values
-    }
-    mc = float(settings.min_confidence)
-    doc: dict[str, Any] = {"MinConfidence": int(mc) if mc.is_integer() else mc}
-    if settings.job_tag:
-        doc["JobTag"] = settings.job_tag
-    if settings.notification is not None:
-        doc["NotificationChannel"] = {
-            "SNSTopicArn": settings.notification.sns_topic_arn,
-            "RoleArn": settings.notification.role_arn,
-        }
-    doc["GeneralLabels"] = general
-    return doc
+    return {**job_parameters(settings), "GeneralLabels": general_labels(settings)}
 
 
 def _string_list(value: object, where: str) -> tuple[str, ...]:
@@ -146,10 +121,10 @@ def settings_from_doc(doc: object, taxonomy: Taxonomy | None = None) -> tuple[Jo
     general = doc.get("GeneralLabels", {})
     if not isinstance(general, Mapping):
         raise PresetFormatError("'GeneralLabels' must be an object")
-    unknown = sorted(set(general) - set(_FILTER_KEYS))
+    unknown = sorted(set(general) - set(FILTER_KEYS))
     if unknown:
         raise PresetFormatError(f"'GeneralLabels' has unknown key(s) {', '.join(unknown)}")
-    lists = [_string_list(general.get(k), f"GeneralLabels.{k}") for k in _FILTER_KEYS]
+    lists = [_string_list(general.get(k), f"GeneralLabels.{k}") for k in FILTER_KEYS]
     filters = LabelFilters(*lists)
     settings = JobSettings(filters, float(mc), tag or None, notification)
     problems = settings_problems(settings)

@@ -28,7 +28,25 @@ def build_start_request(
     params: dict[str, Any] = {"Video": {"S3Object": s3}}
     if client_request_token:
         params["ClientRequestToken"] = client_request_token
-    params["MinConfidence"] = _number(settings.min_confidence)
+    params.update(job_parameters(settings))
+    general = general_labels(settings)
+    if general:
+        params["Features"] = ["GENERAL_LABELS"]
+        params["Settings"] = {"GeneralLabels": general}
+    return params
+
+
+FILTER_KEYS = (
+    "LabelInclusionFilters",
+    "LabelExclusionFilters",
+    "LabelCategoryInclusionFilters",
+    "LabelCategoryExclusionFilters",
+)
+
+
+def job_parameters(settings: JobSettings) -> dict[str, Any]:
+    """MinConfidence, and JobTag and NotificationChannel when set, as the API names them."""
+    params: dict[str, Any] = {"MinConfidence": _number(settings.min_confidence)}
     if settings.job_tag:
         params["JobTag"] = settings.job_tag
     if settings.notification is not None:
@@ -36,20 +54,14 @@ def build_start_request(
             "SNSTopicArn": settings.notification.sns_topic_arn,
             "RoleArn": settings.notification.role_arn,
         }
-    f = settings.filters
-    general: dict[str, list[str]] = {}
-    for api_key, values in (
-        ("LabelInclusionFilters", f.label_inclusions),
-        ("LabelExclusionFilters", f.label_exclusions),
-        ("LabelCategoryInclusionFilters", f.category_inclusions),
-        ("LabelCategoryExclusionFilters", f.category_exclusions),
-    ):
-        if values:
-            general[api_key] = list(values)
-    if general:
-        params["Features"] = ["GENERAL_LABELS"]
-        params["Settings"] = {"GeneralLabels": general}
     return params
+
+
+def general_labels(settings: JobSettings) -> dict[str, list[str]]:
+    """The non-empty filter lists of ``Settings.GeneralLabels``, keyed by their API names."""
+    f = settings.filters
+    lists = (f.label_inclusions, f.label_exclusions, f.category_inclusions, f.category_exclusions)
+    return {key: list(values) for key, values in zip(FILTER_KEYS, lists, strict=True) if values}
 
 
 def _number(value: float) -> float | int:

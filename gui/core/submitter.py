@@ -527,7 +527,7 @@ def plan_jobs(
     return EnqueuePlan(tuple(new), tuple(dups))
 
 
-class JobEngine:
+class JobEngine(Reporting):
     """One object that runs the queue, the status poller and the results fetcher for one scope.
 
     ``client_factory(service)`` makes boto3 clients (a :class:`gui.core.connection.Connection` works).
@@ -560,8 +560,8 @@ class JobEngine:
         self.store = store
         self.scope = scope
         self._on_finished = on_finished
-        self._on_change = on_change
-        self._on_problem = on_problem
+        self.on_change = on_change
+        self.on_problem = on_problem
         self.problems: dict[str, UserMessage] = {}
         self._problem_lock = threading.Lock()
         policy = submit_policy or SubmitPolicy(max_active=prefs.max_active)
@@ -648,8 +648,7 @@ class JobEngine:
 
     def _queued(self) -> None:
         self.submitter.wake()
-        if self._on_change is not None:
-            self._on_change()
+        self._changed()
 
     def submit(self, videos: Iterable[S3Object], settings: JobSettings, *, preset: str | None = None,
                include_duplicates: bool = False) -> list[JobRecord]:
@@ -710,15 +709,4 @@ class JobEngine:
                 self.problems.pop(source, None)
             else:
                 self.problems[source] = message
-        if self._on_problem is not None:
-            try:
-                self._on_problem(message)
-            except Exception:
-                log.exception("on_problem callback failed")
-
-    def _changed(self) -> None:
-        if self._on_change is not None:
-            try:
-                self._on_change()
-            except Exception:
-                log.exception("on_change callback failed")
+        self._report(message)

@@ -44,3 +44,20 @@ class ScriptedDialogs:
 @pytest.fixture
 def dialogs() -> ScriptedDialogs:
     return ScriptedDialogs()
+
+
+@pytest.fixture
+def model(qapp):
+    """The label tree model (Qt is imported here, inside the fixture, as the core tests need no Qt)."""
+    from gui.qt.filter_model import LabelTreeModel
+
+    return LabelTreeModel()
+
+
+@pytest.fixture
+def proxy(model):
+    from gui.qt.filter_model import LabelFilterProxy
+
+    p = LabelFilterProxy()
+    p.setSourceModel(model)
+    return p

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
 from gui.core.filters import Mark
@@ -16,24 +15,12 @@ from gui.qt.filter_model import (
     CUSTOM_GROUP,
     BoundingBoxRole,
     KindRole,
-    LabelFilterProxy,
-    LabelTreeModel,
     NameRole,
 )
 
 CHECK = Qt.ItemDataRole.CheckStateRole
 
 
-@pytest.fixture
-def model(qapp):
-    return LabelTreeModel()
-
-
-@pytest.fixture
-def proxy(model):
-    p = LabelFilterProxy()
-    p.setSourceModel(model)
-    return p
 
 
 def _click(model, index, column) -> bool:

@@ -12,20 +12,8 @@ from PySide6.QtCore import QModelIndex
 
 from gui.core.filters import Mark
 from gui.core.taxonomy import load_taxonomy
-from gui.qt.filter_model import CUSTOM_GROUP, LabelFilterProxy, LabelTreeModel, NameRole
+from gui.qt.filter_model import CUSTOM_GROUP, NameRole
 from gui.qt.filter_tree import FilterTree
-
-
-@pytest.fixture
-def model(qapp):
-    return LabelTreeModel()
-
-
-@pytest.fixture
-def proxy(model):
-    p = LabelFilterProxy()
-    p.setSourceModel(model)
-    return p
 
 
 def _tree(proxy, parent=None) -> dict[str, list[str]]:
