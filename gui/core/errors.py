@@ -7,6 +7,7 @@ caller turns them into a :class:`UserMessage` with :func:`explain`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 RETRYABLE_CODES = frozenset(
     {
@@ -20,6 +21,69 @@ RETRYABLE_CODES = frozenset(
         "TooManyRequestsException",
     }
 )
+LIMIT_CODE = "LimitExceededException"  # Rekognition's limit of concurrent jobs per account
+# Problems with the credentials themselves: every call would fail alike.
+AUTH_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+    }
+)
+AUTH_EXCEPTIONS = frozenset(
+    {
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "UnauthorizedSSOTokenError",
+        "SSOTokenLoadError",
+        "TokenRetrievalError",
+        "ProfileNotFound",
+        "NoRegionError",
+    }
+)
+CONNECTION_EXCEPTIONS = frozenset(
+    {"EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError", "ConnectTimeoutError", "ConnectionError"}
+)
+
+
+class ErrorKind(Enum):
+    """What an exception means for the caller; see :func:`classify`."""
+
+    LIMIT = "limit"  # AWS's limit of concurrent jobs: keep the work queued and wait
+    THROTTLE = "throttle"  # throttling or a 5xx answer: retry with backoff
+    CONNECTION = "connection"  # the endpoint could not be reached or dropped the connection: retry, report
+    AUTH = "auth"  # missing, expired or rejected credentials: every call fails alike, pause and report
+    REFUSED = "refused"  # AWS (or botocore's validation) refused this request: retrying it changes nothing
+    BUG = "bug"  # anything else: log the traceback
+
+
+def classify(exc: BaseException) -> ErrorKind:
+    """The one classification of errors used by the submitter, the poller, results fetching and the CLI.
+
+    A :class:`KnownError` raised from another exception is classified by its cause (the connection
+    wraps ``ProfileNotFound`` that way); without one it is an expected refusal.
+    """
+    if isinstance(exc, KnownError):
+        cause = exc.__cause__
+        return classify(cause) if cause is not None else ErrorKind.REFUSED
+    code = error_code(exc)
+    name = type(exc).__name__
+    if code == LIMIT_CODE:
+        return ErrorKind.LIMIT
+    if code in AUTH_CODES or name in AUTH_EXCEPTIONS:
+        return ErrorKind.AUTH
+    if name in CONNECTION_EXCEPTIONS:
+        return ErrorKind.CONNECTION
+    status = http_status(exc)
+    if code in RETRYABLE_CODES or (status is not None and status >= 500):
+        return ErrorKind.THROTTLE
+    if code is not None or name == "ParamValidationError":
+        return ErrorKind.REFUSED
+    return ErrorKind.BUG
 
 
 @dataclass(frozen=True)
@@ -60,20 +124,7 @@ def http_status(exc: BaseException) -> int | None:
 
 def is_retryable(exc: BaseException) -> bool:
     """Throttling, 5xx and dropped connections: worth retrying with backoff."""
-    code = error_code(exc)
-    if code in RETRYABLE_CODES:
-        return True
-    status = http_status(exc)
-    if status is not None and status >= 500:
-        return True
-    name = type(exc).__name__
-    return name in {
-        "EndpointConnectionError",
-        "ConnectionClosedError",
-        "ReadTimeoutError",
-        "ConnectTimeoutError",
-        "ConnectionError",
-    }
+    return classify(exc) in (ErrorKind.THROTTLE, ErrorKind.CONNECTION)
 
 
 def aws_message(exc: BaseException) -> str:
