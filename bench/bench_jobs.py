@@ -95,10 +95,11 @@ def run_raw(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_engine(args: argparse.Namespace, use_sqs: bool) -> dict[str, Any]:
+    from gui.core.engine import JobEngine, JobPreferences, resolve_scope
     from gui.core.jobstates import JobStatus
     from gui.core.jobstore import JobStore
     from gui.core.poller import PollPolicy, setup_completion_queue
-    from gui.core.submitter import JobEngine, JobPreferences, SubmitPolicy, resolve_scope
+    from gui.core.submitter import SubmitPolicy
     from gui.core.types import JobSettings, NotificationChannel
 
     sb = _sandbox(args)

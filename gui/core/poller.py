@@ -9,41 +9,31 @@ rather than polling. :func:`setup_completion_queue` creates the queue, its acces
 subscription; with a queue configured for a topic, the poller reads it and polls the jobs started with
 that topic only rarely, as a fallback.
 
-Results: on SUCCEEDED, when auto-fetch is on, :class:`ResultsFetcher` (one background thread) calls the
-results engineer's ``gui.core.results.fetch_and_store`` and records the label count on the job.
+Results: the poller reports each job's end through ``on_finished``; the engine
+(:class:`gui.core.engine.JobEngine`) hands succeeded jobs to its results fetcher.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import queue
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from gui.core.errors import KnownError, UserMessage, aws_message, error_code, explain, is_retryable
+from gui.core.backoff import backoff_delay
+from gui.core.clients import rekognition_client
+from gui.core.errors import ErrorKind, UserMessage, aws_message, classify, error_code, explain
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore, Scope
-from gui.core.submitter import (
-    AUTH_CODES,
-    AUTH_EXCEPTIONS,
-    CONNECTION_EXCEPTIONS,
-    FETCH_FAILED_PREFIX,
-    THROTTLE_CODES,
-    ClientFactory,
-    Reporting,
-    StopToken,
-    backoff_delay,
-    rekognition_client,
-)
+from gui.core.loop import BackgroundLoop
+from gui.core.types import ClientFactory
 
 log = logging.getLogger(__name__)
 
+# GetLabelDetection refusals that mean AWS no longer has the job (it keeps jobs for 7 days).
 GONE_CODES = frozenset({"ResourceNotFoundException", "InvalidParameterException"})
 
 
@@ -66,7 +56,9 @@ class _Schedule:
     interval: float
 
 
-class Poller(Reporting):
+class Poller(BackgroundLoop):
+    thread_name = "job-poller"
+
     def __init__(
         self,
         store: JobStore,
@@ -79,22 +71,18 @@ class Poller(Reporting):
         on_change: Callable[[], None] | None = None,
         on_finished: Callable[[JobRecord], None] | None = None,
         on_problem: Callable[[UserMessage | None], None] | None = None,
-        fetcher: ResultsFetcher | None = None,
         completion_queues: Mapping[str, str] | None = None,
     ) -> None:
+        super().__init__(on_change=on_change, on_problem=on_problem)
         self.store = store
         self.client_factory = client_factory
         self.scope = scope
         self.policy = policy or PollPolicy()
         self.clock = clock
         self.rng = rng or random.Random()
-        self.on_change = on_change
         self.on_finished = on_finished
-        self.on_problem = on_problem
-        self.fetcher = fetcher
         self.completion_queues: dict[str, str] = dict(completion_queues or {})
         self.calls = 0  # GetLabelDetection calls made (for tests and the benchmark)
-        self.problem: UserMessage | None = None
         self._schedule: dict[int, _Schedule] = {}
         self._blocked_until = 0.0
         self._failures = 0
@@ -102,11 +90,12 @@ class Poller(Reporting):
         self._next_queue_read = 0.0
         self._client: Any = None
         self._sqs: Any = None
-        self._stop = StopToken()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # -- control ------------------------------------------------------------------------------------------
+
+    @property
+    def error_wait(self) -> float:  # type: ignore[override]
+        return self.policy.idle_wait
 
     def set_policy(self, policy: PollPolicy) -> None:
         self.policy = policy
@@ -114,39 +103,9 @@ class Poller(Reporting):
             entry.interval = min(entry.interval, policy.max_interval)
         self.wake()
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="job-poller", daemon=True)
-            self._thread.start()
-
-    def request_stop(self) -> None:
-        self._stop.cancel()
-        self._wake.set()
-
-    def stop(self, timeout: float = 5.0) -> bool:
-        self.request_stop()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.cancelled:
-            try:
-                wait = self.step()
-            except Exception:  # keep watching; the bug is logged
-                log.exception("Poller step failed")
-                wait = self.policy.idle_wait
-            if wait > 0:
-                self._wake.wait(wait)
-            self._wake.clear()
-
     # -- one round --------------------------------------------------------------------------------------
 
-    def step(self, now: float | None = None) -> float:
+    def step(self, now: float | None = None) -> float:  # type: ignore[override]
         """Do at most one status call (and maybe read the completion queues); return seconds to wait."""
         now = self.clock() if now is None else now
         p = self.policy
@@ -230,9 +189,9 @@ class Poller(Reporting):
 
     def _poll_error(self, job: JobRecord, entry: _Schedule, exc: Exception, now: float) -> None:
         p = self.policy
+        kind = classify(exc)
         code = error_code(exc)
-        name = type(exc).__name__
-        if code in GONE_CODES:
+        if kind is ErrorKind.REFUSED and code in GONE_CODES:
             self._schedule.pop(job.id, None)
             if self.store.mark_failed(
                 job.id,
@@ -243,14 +202,15 @@ class Poller(Reporting):
             return
         self._failures += 1
         delay = backoff_delay(self._failures, p.backoff_base, p.backoff_max, self.rng)
-        if code in AUTH_CODES or name in AUTH_EXCEPTIONS or code in {"AccessDeniedException"}:
+        if kind in (ErrorKind.AUTH, ErrorKind.REFUSED):
+            # Credentials or permissions (AccessDenied): every job's check fails alike until it is fixed.
             self._client = None
             self._blocked_until = now + max(delay, p.idle_wait)
             self._report(explain(exc))
-        elif code in THROTTLE_CODES or is_retryable(exc):
+        elif kind in (ErrorKind.THROTTLE, ErrorKind.CONNECTION, ErrorKind.LIMIT):
             self._blocked_until = now + delay
             entry.interval = min(p.max_interval, entry.interval * p.factor)
-            if name in CONNECTION_EXCEPTIONS or code is None:
+            if kind is ErrorKind.CONNECTION:
                 self._report(explain(exc))
         else:
             log.error("Unexpected error polling %s", job.job_id, exc_info=exc)
@@ -267,13 +227,7 @@ class Poller(Reporting):
         record = self.store.get(job.id) or job
         log.info("Job %s (%s) ended: %s", job.job_id, job.video_uri, status)
         self._changed()
-        if self.on_finished is not None:
-            try:
-                self.on_finished(record)
-            except Exception:
-                log.exception("on_finished callback failed")
-        if status is JobStatus.SUCCEEDED and self.fetcher is not None:
-            self.fetcher.submit(record)
+        self._callback(self.on_finished, record)
 
     # -- SQS completions --------------------------------------------------------------------------------
 
@@ -304,9 +258,6 @@ class Poller(Reporting):
                 except Exception as exc:
                     log.warning("Could not delete a completion message: %s", explain(exc))
         return handled
-
-    # -- helpers ------------------------------------------------------------------------------------------
-
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -355,151 +306,3 @@ def setup_completion_queue(client_factory: ClientFactory, topic_arn: str, queue_
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
     return str(url)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Results
-# ----------------------------------------------------------------------------------------------------------
-
-
-def results_available() -> bool:
-    try:
-        from gui.core import results  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def open_results_store(path: Path) -> Any:
-    try:
-        from gui.core.results import ResultsStore
-    except ImportError as exc:
-        raise KnownError("Results unavailable", "This build cannot store results (gui.core.results missing).") from exc
-    return ResultsStore(path)
-
-
-def fetch_job_results(
-    job_store: JobStore,
-    results_store: Any,
-    client: Any,
-    record: JobRecord,
-    *,
-    cancel: Any = None,
-    progress: Callable[[Any], Any] | None = None,
-) -> Any:
-    """Fetch every page of ``record``'s results into ``results_store`` and note the label count on the job."""
-    from gui.core.results import fetch_and_store
-
-    if not record.job_id:
-        raise KnownError("No JobId", f"{record.video_uri} has no AWS job to fetch results from.")
-    summary = fetch_and_store(client, record.job_id, results_store, cancel=cancel, progress=progress)
-    duration = getattr(summary, "duration_ms", None)
-    job_store.set_results(record.id, label_count=int(summary.label_count),
-                          duration_ms=int(duration) if duration else None)
-    return summary
-
-
-class ResultsFetcher:
-    """One background thread fetching results, one job at a time, in the order asked."""
-
-    def __init__(
-        self,
-        job_store: JobStore,
-        client_factory: ClientFactory,
-        results_path: Path,
-        *,
-        on_change: Callable[[], None] | None = None,
-        on_fetched: Callable[[JobRecord], None] | None = None,
-    ) -> None:
-        self.job_store = job_store
-        self.client_factory = client_factory
-        self.results_path = Path(results_path)
-        self.on_change = on_change
-        self.on_fetched = on_fetched
-        self.errors: dict[int, UserMessage] = {}
-        self._queue: queue.Queue[JobRecord | None] = queue.Queue()
-        self._pending: set[int] = set()
-        self._lock = threading.Lock()
-        self._stop = StopToken()
-        self._thread: threading.Thread | None = None
-        self._store: Any = None
-
-    def submit(self, record: JobRecord) -> bool:
-        with self._lock:
-            if record.id in self._pending:
-                return False
-            self._pending.add(record.id)
-        self._queue.put(record)
-        return True
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._pending)
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="results-fetcher", daemon=True)
-            self._thread.start()
-
-    def request_stop(self) -> None:
-        self._stop.cancel()
-        self._queue.put(None)
-
-    def stop(self, timeout: float = 5.0) -> bool:
-        self.request_stop()
-        ended = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-            ended = not self._thread.is_alive()
-        if ended and self._store is not None:
-            try:
-                self._store.close()
-            except Exception:
-                log.exception("Closing the results store failed")
-        return ended
-
-    def _run(self) -> None:
-        while not self._stop.cancelled:
-            record = self._queue.get()
-            if record is None or self._stop.cancelled:
-                break
-            try:
-                self.fetch_now(record)
-            finally:
-                with self._lock:
-                    self._pending.discard(record.id)
-
-    def fetch_now(self, record: JobRecord) -> Any:
-        """Fetch on the calling thread; errors are logged and kept in :attr:`errors` (never raised)."""
-        try:
-            if self._store is None:
-                self._store = open_results_store(self.results_path)
-            summary = fetch_job_results(self.job_store, self._store, self.client_factory("rekognition"), record,
-                                        cancel=self._stop)
-        except Exception as exc:  # a failed fetch must not stop the others
-            if self._stop.cancelled:  # shutting down: the job stays unfetched and is resumed next time
-                log.info("Fetch of %s interrupted by shutdown", record.job_id)
-                return None
-            message = explain(exc)
-            self.errors[record.id] = message
-            if message.expected:
-                log.warning("Fetching results of %s failed: %s", record.job_id, message)
-            else:
-                log.exception("Fetching results of %s failed", record.job_id)
-            try:
-                self.job_store.set_message(record.id, f"{FETCH_FAILED_PREFIX} {message}")
-            except Exception:
-                log.exception("Could not record the fetch failure")
-            if self.on_change is not None:
-                self.on_change()
-            return None
-        self.errors.pop(record.id, None)
-        if self.on_change is not None:
-            self.on_change()
-        if self.on_fetched is not None:
-            updated = self.job_store.get(record.id) or record
-            try:
-                self.on_fetched(updated)
-            except Exception:
-                log.exception("on_fetched callback failed")
-        return summary

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gui.core.atomic import keep_aside
+from gui.core.backoff import backoff_delay
 from gui.core.errors import KnownError, is_retryable
 from gui.core.sqlite_wal import switch_to_wal
 
@@ -941,6 +942,9 @@ def _check_status(page: dict[str, Any], job_id: str) -> None:
         raise KnownError("Job failed", f"Job {job_id} failed: {page.get('StatusMessage') or 'no reason given'}.")
 
 
+_RETRY_RNG = random.Random()
+
+
 def _call_with_retry(
     call: Callable[..., dict[str, Any]],
     params: dict[str, Any],
@@ -956,8 +960,7 @@ def _call_with_retry(
             attempt += 1
             if not is_retryable(exc) or attempt >= policy.max_attempts:
                 raise
-            delay = min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
-            delay = random.uniform(delay / 2, delay)  # "equal jitter"
+            delay = backoff_delay(attempt, policy.base_delay, policy.max_delay, _RETRY_RNG)
             log.info("GetLabelDetection for %s failed (%s); retry %d in %.2fs", job_id, exc, attempt, delay)
             if _sleep(delay, cancel):
                 raise FetchCancelled(job_id) from exc

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from gui.core.cost import DEFAULT_PRICE_PER_MINUTE, estimate, format_duration
-from gui.core.submitter import JobPreferences
+from gui.core.engine import JobPreferences
 
 
 def test_default_price_is_ten_cents_a_minute_and_preferences_start_from_it(tmp_path):

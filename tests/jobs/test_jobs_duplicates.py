@@ -18,9 +18,10 @@ from dataclasses import replace
 
 from jobs_helpers import FAST_POLL, FAST_SUBMIT, connect, wait_until
 
+from gui.core.duplicates import plan_jobs
+from gui.core.engine import JobEngine, resolve_scope
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobStore, Scope, new_job
-from gui.core.submitter import JobEngine, plan_jobs, resolve_scope
 from gui.core.types import JobSettings, S3Object
 
 N = 30

@@ -12,10 +12,11 @@ from dataclasses import replace
 
 from jobs_helpers import FAST_POLL, FAST_SUBMIT, connect, max_overlap, wait_until
 
+from gui.core.engine import JobEngine, resolve_scope
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobStore, Scope, host_name
 from gui.core.poller import Poller, PollPolicy, parse_completion, setup_completion_queue
-from gui.core.submitter import JobEngine, Submitter, resolve_scope
+from gui.core.submitter import Submitter
 from gui.core.types import ConnectionSpec, JobSettings, NotificationChannel, S3Object
 
 
@@ -226,7 +227,7 @@ def test_poller_backs_off_per_job_up_to_the_maximum(make_sandbox, tmp_path):
     scope = resolve_scope(conn.client, "us-east-1", sb.endpoint_url)
     with JobStore(tmp_path / "jobs.sqlite3") as store:
         sub = Submitter(store, conn.client, scope, policy=FAST_SUBMIT, clock=lambda: 1000.0)
-        from gui.core.submitter import plan_jobs
+        from gui.core.duplicates import plan_jobs
 
         store.add_jobs(plan_jobs(store, scope, [video], JobSettings()).new)
         assert sub.step(now=1000.0).submitted == 1
@@ -257,7 +258,7 @@ def test_completions_arrive_through_sqs_with_polling_only_as_fallback(make_sandb
     assert json.loads(attrs["Policy"])["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == topic
     settings = JobSettings(notification=NotificationChannel(topic, "arn:aws:iam::123456789012:role/Rekognition"))
     with JobStore(tmp_path / "jobs.sqlite3") as store:
-        from gui.core.submitter import JobPreferences
+        from gui.core.engine import JobPreferences
 
         prefs = JobPreferences(completion_queues={topic: url}, auto_fetch=False)
         engine = _engine(store, conn, scope, preferences=prefs,

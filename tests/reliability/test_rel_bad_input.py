@@ -88,8 +88,9 @@ class Ctx:
     def engine_run(self, videos: list[S3Object], settings: JobSettings | None = None) -> list[Any]:
         """What the window does: queue ``videos`` in the store and let the engine run them to the end."""
         from gui.core.connection import Connection
+        from gui.core.engine import JobEngine, resolve_scope
         from gui.core.poller import PollPolicy
-        from gui.core.submitter import JobEngine, SubmitPolicy, resolve_scope
+        from gui.core.submitter import SubmitPolicy
         from gui.core.types import ConnectionSpec
 
         conn = Connection(ConnectionSpec(source="env", region=REGION, endpoint_url=self.endpoint))

@@ -15,8 +15,8 @@ from rel_helpers import CLI_FAST, cli_command, conn_args, peek_counts, raw_failu
 
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import BUSY_TIMEOUT_MS, JobStore, Scope, new_job
+from gui.core.leases import claim_is_abandoned
 from gui.core.paths import resolve_paths
-from gui.core.submitter import claim_is_abandoned
 from gui.core.types import JobSettings
 
 VIDEOS = 60

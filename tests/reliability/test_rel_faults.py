@@ -23,11 +23,12 @@ from rel_helpers import (
 )
 
 from gui.core.connection import Connection
+from gui.core.engine import JobEngine, resolve_scope
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobStore
 from gui.core.paths import resolve_paths
 from gui.core.poller import PollPolicy
-from gui.core.submitter import JobEngine, SubmitPolicy, resolve_scope
+from gui.core.submitter import SubmitPolicy
 from gui.core.types import ConnectionSpec, JobSettings, S3Object
 
 BUCKET = "demo-videos"
