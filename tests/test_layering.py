@@ -34,9 +34,7 @@ def _import_without_qt(modules: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_core_sandbox_and_cli_import_without_pyside6():
-    modules = _modules("core") + _modules("sandbox") + ["gui", "gui.options", "gui.__main__"]
-    if (ROOT / "cli.py").exists():
-        modules.append("gui.cli")
+    modules = _modules("core") + _modules("sandbox") + _modules("cli") + ["gui", "gui.options", "gui.__main__"]
     proc = _import_without_qt(modules)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok")

@@ -16,6 +16,7 @@ import pytest
 from jobs_helpers import wait_until
 
 from gui import cli
+from gui.cli import submit
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobStore
 from gui.core.paths import resolve_paths
@@ -214,7 +215,7 @@ def test_progress_bar_on_a_terminal(make_sandbox, tmp_path):
         os.close(leader)
     text = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == cli.EXIT_OK
-    assert "\r[" in text and "1/1 ended" in text and "#" * cli.ProgressReporter.WIDTH in text
+    assert "\r[" in text and "1/1 ended" in text and "#" * submit.ProgressReporter.WIDTH in text
 
 
 def test_settings_from_a_builtin_preset_a_preset_file_and_flags(tmp_path):
@@ -224,13 +225,13 @@ def test_settings_from_a_builtin_preset_a_preset_file_and_flags(tmp_path):
     paths = resolve_paths(tmp_path / "app").ensure()
     parser = cli.build_parser()
     name = PresetStore(paths).names()[0]
-    settings, chosen = cli.settings_for(parser.parse_args(["submit", "--preset", name, "s3://b/k.mp4"]), paths)
+    settings, chosen = submit.settings_for(parser.parse_args(["submit", "--preset", name, "s3://b/k.mp4"]), paths)
     assert chosen == name and settings == PresetStore(paths).get(name).settings
 
     wanted = JobSettings(LabelFilters(label_inclusions=("Dog", "Cat")), 80.0, "from-file")
     file = export_settings("Pets", wanted, tmp_path / "pets.json")
     args = parser.parse_args(["submit", "--preset-file", str(file), "--min-confidence", "65", "s3://b/k.mp4"])
-    settings, chosen = cli.settings_for(args, paths)
+    settings, chosen = submit.settings_for(args, paths)
     assert chosen == "Pets"
     assert settings.filters.label_inclusions == ("Dog", "Cat") and settings.job_tag == "from-file"
     assert settings.min_confidence == 65  # the flag wins over the file

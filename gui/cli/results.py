@@ -1,0 +1,102 @@
+"""``rekognition-labeler results``: fetch a job's labels (if not stored yet) and export them."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from gui.cli.common import (
+    EXIT_CODES_HELP,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PENDING,
+    EXIT_STORE,
+    EXIT_USAGE,
+    CliError,
+    connection_for,
+    exit_code_for,
+    open_store,
+)
+from gui.core.engine import fetch_job_results
+from gui.core.errors import KnownError, explain
+from gui.core.export import default_aggregation, export_job
+from gui.core.jobstates import JobStatus
+from gui.core.jobstore import JobRecord, JobStore
+from gui.core.paths import AppPaths
+from gui.core.results import ResultsStore, fetch_and_store
+from gui.options import add_connection_args
+
+
+def add_parser(subparsers: Any) -> None:
+    r = subparsers.add_parser("results", help="fetch (if needed) and export a job's labels", epilog=EXIT_CODES_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_connection_args(r)
+    r.add_argument("job", metavar="JOB_ID", help="AWS JobId, or the local job number shown by 'status'")
+    r.add_argument("--format", required=True, choices=("json", "csv", "vtt"))
+    r.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    r.add_argument("--refetch", action="store_true", help="fetch from AWS even if stored locally")
+
+
+@dataclass
+class _Target:
+    job_id: str
+    record: JobRecord | None
+
+
+def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
+    store = open_store(paths, err)
+    results = None
+    try:
+        target = _find_job(store, args.job)
+        if target.record is not None and target.record.status is not JobStatus.SUCCEEDED:
+            r = target.record
+            code = EXIT_PENDING if r.status.is_active else EXIT_FAILED
+            raise CliError(f"job {r.id} ({r.video_uri}) is {r.status.value}: no results"
+                           + (f" ({r.status_message})" if r.status_message else ""), code)
+        try:
+            results = ResultsStore(paths.results_db)
+        except KnownError as exc:
+            raise CliError(str(exc.message), EXIT_STORE) from exc
+        if args.refetch or not results.has_results(target.job_id, default_aggregation(args.format)):
+            _fetch(args, store, results, target, err)
+        try:
+            count = export_job(results, target.job_id, args.format, args.output)
+        except (KnownError, OSError) as exc:
+            raise CliError(f"export failed: {explain(exc)}", EXIT_FAILED) from exc
+        unit = {"json": "page(s)", "csv": "row(s)", "vtt": "cue(s)"}[args.format]
+        print(f"wrote {count} {unit} to {args.output}", file=out)
+        return EXIT_OK
+    finally:
+        if results is not None:
+            results.close()
+        store.close()
+
+
+def _find_job(store: JobStore, text: str) -> _Target:
+    if text.isdigit() and len(text) < 12:
+        record = store.get(int(text))
+        if record is None:
+            raise CliError(f"no job number {text} in the job store (see 'rekognition-labeler status')", EXIT_USAGE)
+        if not record.job_id:
+            raise CliError(f"job {text} ({record.video_uri}) has no AWS JobId yet ({record.status.value})",
+                           EXIT_PENDING if record.status.is_active else EXIT_FAILED)
+        return _Target(record.job_id, record)
+    return _Target(text, store.by_job_id(text))
+
+
+def _fetch(args: argparse.Namespace, store: JobStore, results: ResultsStore, target: _Target, err: TextIO) -> None:
+    conn = connection_for(args)
+    print(f"fetching the results of {target.job_id}…", file=err)
+    try:
+        client = conn.client("rekognition")
+        if target.record is not None:
+            fetch_job_results(store, results, client, target.record)
+        else:  # a JobId this job store does not know (started elsewhere): nothing to update
+            fetch_and_store(client, target.job_id, results)
+    except Exception as exc:
+        code = exit_code_for(exc)
+        if isinstance(exc, KnownError) and exc.message.title == "Results not ready":
+            code = EXIT_PENDING
+        raise CliError(f"cannot fetch results: {explain(exc)}", code) from exc
