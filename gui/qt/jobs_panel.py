@@ -1,6 +1,6 @@
 """The Jobs panel: "Start label detection", the live job list, actions per job, preferences.
 
-Threads: the :class:`gui.core.submitter.JobEngine` (queue, poller, results fetcher) runs on its own
+Threads: the :class:`gui.core.engine.JobEngine` (queue, poller, results fetcher) runs on its own
 Python threads and only writes to the job store; its callbacks reach this panel through
 :class:`EngineBridge` signals (queued to the GUI thread). Every store read or write from the panel runs
 on a :class:`gui.qt.workers.Worker`; the panel folds what changed into the model row by row
@@ -9,6 +9,7 @@ on a :class:`gui.qt.workers.Worker`; the panel folds what changed into the model
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Callable
@@ -44,11 +45,13 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.cost import PRICE_SOURCE, estimate
+from gui.core.duplicates import EnqueuePlan, confirmation_text
+from gui.core.engine import JobEngine, JobPreferences
 from gui.core.errors import UserMessage
 from gui.core.jobstates import ACTION_TEXT, Action, JobStatus, allowed_actions
 from gui.core.jobstore import Changes, JobRecord, JobStore, Scope
 from gui.core.paths import AppPaths
-from gui.core.submitter import EnqueuePlan, JobEngine, JobPreferences, SubmitPolicy
+from gui.core.submitter import SubmitPolicy
 from gui.core.types import JobSettings, S3Object
 from gui.qt.job_model import COLUMNS, ELAPSED, LABELS, STATUS, SUBMITTED, VIDEO, JobFilterProxy, JobTableModel
 from gui.qt.workers import Worker, start
@@ -108,7 +111,7 @@ def _changes(cancel: Any, progress: Any, store: JobStore, version: int) -> Chang
 
 
 def _resolve(cancel: Any, progress: Any, conn: Any) -> tuple[Any, Scope]:
-    from gui.core.submitter import resolve_scope
+    from gui.core.engine import resolve_scope
 
     return conn, resolve_scope(conn.client, conn.spec.region, conn.spec.endpoint_url)
 
@@ -126,20 +129,8 @@ def _plan(cancel: Any, progress: Any, engine: JobEngine, videos: list[S3Object],
 def _enqueue(cancel: Any, progress: Any, engine: JobEngine, plan: EnqueuePlan, include_duplicates: bool,
              settings: JobSettings, preset: str | None) -> tuple[int, int]:
     """Queue the planned jobs; returns (queued, skipped because already submitted alike in the meantime)."""
-    from gui.core.jobstore import new_job
-
-    if not include_duplicates:
-        # The plan is a preview (the dialog may stay open while the CLI queues the same videos): the store
-        # checks for duplicates again in the insert's transaction.
-        result = engine.enqueue_unique(plan.new)
-        return len(result.added), len(result.skipped)
-    jobs = list(plan.new)
-    jobs += [
-        new_job(d.video.bucket, d.video.key, settings, engine.scope, preset=preset,
-                version_id=d.video.version_id, size=d.video.size or None)
-        for d in plan.duplicates
-    ]
-    return len(engine.enqueue(jobs)), 0
+    outcome = engine.submit_plan(plan, settings, preset=preset, include_duplicates=include_duplicates)
+    return len(outcome.added), len(outcome.late)
 
 
 def _apply_action(cancel: Any, progress: Any, engine: JobEngine, action: Action, ids: list[int]) -> int:
@@ -154,7 +145,7 @@ def _apply_action(cancel: Any, progress: Any, engine: JobEngine, action: Action,
         elif action is Action.FETCH_RESULTS:
             record = engine.store.get(row_id)
             if record is not None and engine.fetcher is not None:
-                done += engine.fetcher.submit(record)
+                done += engine.fetch(record)
     return done
 
 
@@ -443,8 +434,7 @@ class JobsPanel(QWidget):
         self._coalesce.stop()
         engines, self.engines = list(self.engines.values()), {}
         for engine in engines:
-            engine.submitter._stop.cancel()
-            engine.poller.request_stop()
+            engine.request_stop()
         deadline = time.monotonic() + 2.0
         stopped = all([engine.stop(timeout=max(0.1, deadline - time.monotonic())) for engine in engines])
         self.pool.waitForDone(3000)
@@ -564,8 +554,7 @@ class JobsPanel(QWidget):
     def _stop_engines(self) -> None:
         engines, self.engines = list(self.engines.values()), {}
         for engine in engines:
-            engine.submitter._stop.cancel()
-            engine.poller.request_stop()
+            engine.request_stop()
             start(Worker(_stop_engine, engine), self.pool)
 
     def _track_other_scopes(self, rows: Any) -> None:
@@ -677,7 +666,7 @@ class JobsPanel(QWidget):
             if not any(e.problems for e in self.engines.values()):
                 self._show_problem(None)
             return
-        paused = any(e.submitter.paused is not None for e in self.engines.values())
+        paused = any(e.paused is not None for e in self.engines.values())
         prefix = "Submission paused" if paused else "Connection problem (retrying)"
         self._show_problem(f"{prefix}: {message}", resumable=paused)
 
@@ -756,38 +745,28 @@ class JobsPanel(QWidget):
         settings, preset, skipped = self._pending_settings
         self._pending_plan = (plan, settings, preset)
         cost = estimate(durations, self.preferences.price_per_minute)
-        n_new, n_dup = len(plan.new), len(plan.duplicates)
-        lines = [f"<b>Start label detection on {n_new + n_dup} video(s)?</b>"]
         if cost.known_videos:
-            lines.append(cost.describe())
+            cost_line = cost.describe()
         else:
-            lines.append(
-                f"Durations are not known yet. Cost: ${cost.price_per_minute:.2f} per minute of video "
-                "(set the price in Job preferences)."
-            )
-        lines.append(_settings_line(settings, preset))
-        if skipped:
-            lines.append(f"{skipped} selected object(s) are not videos Rekognition accepts and are left out.")
-        if n_dup:
-            lines.append(f"{n_dup} of these video(s) were already submitted with the same settings and will be "
-                         "skipped unless you tick the box below.")
+            cost_line = (f"Durations are not known yet. Cost: ${cost.price_per_minute:.2f} per minute of video "
+                         "(set the price in Job preferences).")
         active = sum(1 for r in self.model.records() if r.status.is_active)
-        lines.append(f"At most {self.preferences.max_active} jobs run at once"
-                     + (f"; {active} job(s) are already queued or running." if active else "."))
+        text = confirmation_text(plan, settings, cost=cost_line, preset=preset, not_videos=skipped,
+                                 max_active=self.preferences.max_active, active=active)
         box = QMessageBox(self)
         box.setObjectName("submitConfirmation")
         box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Start label detection")
-        box.setText("<br><br>".join(lines))
-        go = box.addButton(f"Start {n_new} job(s)" if n_new else "Start", QMessageBox.ButtonRole.AcceptRole)
+        box.setWindowTitle(text.title)
+        paragraphs = [f"<b>{html.escape(text.headline, quote=False)}</b>"]
+        box.setText("<br><br>".join(paragraphs + [html.escape(b, quote=False) for b in text.body]))
+        go = box.addButton(text.accept, QMessageBox.ButtonRole.AcceptRole)
         go.setObjectName("confirmSubmitButton")
         box.addButton(QMessageBox.StandardButton.Cancel)
-        if n_dup:
-            check = QCheckBox(f"Also submit the {n_dup} already submitted again", box)
+        if text.resubmit is not None:
+            check = QCheckBox(text.resubmit, box)
             check.setObjectName("resubmitDuplicatesCheck")
             box.setCheckBox(check)
-            if not n_new:
-                check.setChecked(True)
+            check.setChecked(text.resubmit_by_default)
         box.setDefaultButton(go)
         box.finished.connect(self._on_confirmation_finished)
         self._confirm_box = box
@@ -1035,15 +1014,3 @@ class _RegionClients:
 
     def __call__(self, service: str, region: str | None = None, **kwargs: Any) -> Any:
         return self.conn.client(service, region or self.region, **kwargs)
-
-
-def _settings_line(settings: JobSettings, preset: str | None) -> str:
-    f = settings.filters
-    n = len(f.label_inclusions) + len(f.label_exclusions) + len(f.category_inclusions) + len(f.category_exclusions)
-    parts = [f"preset “{preset}”" if preset else "custom settings", f"MinConfidence {settings.min_confidence:g}"]
-    parts.append(f"{n} filter(s)" if n else "no filters")
-    if settings.job_tag:
-        parts.append(f"JobTag {settings.job_tag}")
-    if settings.notification is not None:
-        parts.append("SNS notification")
-    return "Settings: " + ", ".join(parts) + "."
