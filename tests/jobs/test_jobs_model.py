@@ -177,9 +177,27 @@ def test_proxy_filters_by_status_and_text_and_sorts_by_time(store):
     proxy.set_text("jobbbb")  # the JobId
     assert videos() == ["s3://videos/beach-1.mp4"]
     proxy.set_text("")
-    proxy.sort(SUBMITTED, Qt.SortOrder.DescendingOrder)
-    ids = [proxy.data(proxy.index(r, 0), JobRole).id for r in range(proxy.rowCount())]
-    assert ids == sorted(ids, reverse=True) or len({model.record(i).submitted_at for i in range(5)}) == 1
     proxy.sort(STATUS, Qt.SortOrder.AscendingOrder)
     statuses = [proxy.data(proxy.index(r, 0), JobRole).status for r in range(proxy.rowCount())]
     assert statuses == [JobStatus.QUEUED] * 3 + [JobStatus.IN_PROGRESS] * 2
+
+
+def test_proxy_sorts_by_submission_time_not_by_row_order(tmp_path):
+    """Distinct submission times running opposite to the row ids: only a sort by the time passes."""
+    times = iter([1_700_000_500.0, 1_700_000_400.0, 1_700_000_300.0, 1_700_000_200.0])
+    with JobStore(tmp_path / "sorted.sqlite3", clock=lambda: next(times)) as store:
+        added = [_add(store, 1, prefix=f"clip{i}")[0] for i in range(4)]
+        model = JobTableModel(clock=lambda: 1_700_001_000.0)
+        model.reset(store.jobs(), SCOPE)
+    assert len({r.submitted_at for r in added}) == 4
+    proxy = JobFilterProxy()
+    proxy.setSourceModel(model)
+
+    def order():
+        return [proxy.data(proxy.index(r, 0), JobRole).id for r in range(proxy.rowCount())]
+
+    oldest_first = [r.id for r in sorted(added, key=lambda r: r.submitted_at)]
+    proxy.sort(SUBMITTED, Qt.SortOrder.AscendingOrder)
+    assert order() == oldest_first
+    proxy.sort(SUBMITTED, Qt.SortOrder.DescendingOrder)
+    assert order() == oldest_first[::-1]
