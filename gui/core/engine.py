@@ -122,9 +122,9 @@ def fetch_job_results(
     "Results not fetched" message); on failure it gets that message (the engine's auto-fetch then leaves
     it to the user) and the exception propagates. A cancelled fetch leaves the job as it was.
     """
-    if not record.job_id:
-        raise KnownError("No JobId", f"{record.video_uri} has no AWS job to fetch results from.")
     try:
+        if not record.job_id:
+            raise KnownError("No JobId", f"{record.video_uri} has no AWS job to fetch results from.")
         summary = fetch_and_store(client, record.job_id, results_store, cancel=cancel, progress=progress)
     except Exception as exc:
         if cancel is not None and cancel.cancelled:
