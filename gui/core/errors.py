@@ -244,8 +244,8 @@ def _permission_hint(msg: str, operation: str | None = None) -> str:
     # AWS messages usually say "... is not authorized to perform: s3:ListBucket on resource ..."
     marker = "perform:"
     if marker in msg:
-        action = msg.split(marker, 1)[1].strip().split()[0]
-        return f"Ask your administrator for the '{action}' permission."
+        named = msg.split(marker, 1)[1].strip().split()[0]
+        return f"Ask your administrator for the '{named}' permission."
     action = OPERATION_PERMISSIONS.get(operation or "")
     if action:
         return f"Ask your administrator for the '{action}' permission (needed for {operation})."

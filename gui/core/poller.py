@@ -105,7 +105,7 @@ class Poller(BackgroundLoop):
 
     # -- one round --------------------------------------------------------------------------------------
 
-    def step(self, now: float | None = None) -> float:  # type: ignore[override]
+    def step(self, now: float | None = None) -> float:
         """Do at most one status call (and maybe read the completion queues); return seconds to wait."""
         now = self.clock() if now is None else now
         p = self.policy
