@@ -31,7 +31,7 @@ from gui.options import add_connection_args
 
 def add_parser(subparsers: Any) -> None:
     r = subparsers.add_parser("results", help="fetch (if needed) and export a job's labels", epilog=EXIT_CODES_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     add_connection_args(r)
     r.add_argument("job", metavar="JOB_ID", help="AWS JobId, or the local job number shown by 'status'")
     r.add_argument("--format", required=True, choices=("json", "csv", "vtt"))

@@ -30,7 +30,7 @@ from gui.options import add_connection_args
 
 def add_parser(subparsers: Any) -> None:
     s = subparsers.add_parser("status", help="list jobs from the job store", epilog=EXIT_CODES_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     add_connection_args(s)
     s.add_argument("--json", action="store_true", help="print JSON (one array of job objects)")
     s.add_argument("--status", dest="statuses", action="append", choices=[x.value for x in JobStatus],

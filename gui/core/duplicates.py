@@ -88,11 +88,7 @@ def split_existing(existing: Sequence[JobRecord], *, retry_ended: bool) -> tuple
     """(to queue again in place, to leave alone) among jobs already submitted alike."""
     retry: list[JobRecord] = []
     keep: list[JobRecord] = []
-    seen: set[int] = set()
     for record in existing:
-        if record.id in seen:
-            continue
-        seen.add(record.id)
         (retry if retry_ended and record.status in RETRYABLE_STATUSES else keep).append(record)
     return retry, keep
 

@@ -308,10 +308,11 @@ def test_what_happens_to_duplicates_skip_resubmit_or_retry_in_place(tmp_path):
         first = {r.key: r for r in engine.submit(_videos("a.mp4", "b.mp4", "c.mp4"), BASE_SETTINGS)}
         assert sorted(first) == ["a.mp4", "b.mp4", "c.mp4"]
         assert engine.cancel(first["b.mp4"].id)  # b ended unsuccessfully; a and c stay queued
-        videos = _videos("a.mp4", "b.mp4", "c.mp4", "d.mp4", "d.mp4")  # d twice in one batch
+        videos = _videos("a.mp4", "d.mp4", "d.mp4", "b.mp4", "e.mp4", "c.mp4")  # d twice in one batch
 
-        skip = engine.submit_plan(engine.plan(videos, BASE_SETTINGS), BASE_SETTINGS)
-        assert [r.key for r in skip.added] == ["d.mp4"]
+        skip = engine.submit_plan(engine.plan(videos, BASE_SETTINGS, preset="P"), BASE_SETTINGS, preset="P")
+        assert [r.key for r in skip.added] == ["d.mp4", "e.mp4"]
+        assert [r.preset for r in skip.added] == ["P", "P"]
         assert skip.retried == () and skip.late == ()
         assert sorted(r.key for r in skip.skipped) == ["a.mp4", "b.mp4", "c.mp4"]
         assert store.get(first["b.mp4"].id).status is JobStatus.CANCELLED  # left alone
@@ -323,14 +324,15 @@ def test_what_happens_to_duplicates_skip_resubmit_or_retry_in_place(tmp_path):
         assert [r.id for r in retry.retried] == [first["b.mp4"].id]
         again = store.get(first["b.mp4"].id)
         assert again.status is JobStatus.QUEUED and again.client_token != first["b.mp4"].client_token
-        assert sorted(r.key for r in retry.skipped) == ["a.mp4", "c.mp4", "d.mp4"]
+        assert sorted(r.key for r in retry.skipped) == ["a.mp4", "c.mp4", "d.mp4", "e.mp4"]
 
-        forced = engine.submit_plan(engine.plan(_videos("a.mp4"), BASE_SETTINGS), BASE_SETTINGS,
+        forced = engine.submit_plan(engine.plan(_videos("a.mp4"), BASE_SETTINGS), BASE_SETTINGS, preset="Q",
                                     include_duplicates=True)
         assert [r.key for r in forced.added] == ["a.mp4"] and forced.skipped == ()
+        assert forced.added[0].preset == "Q"
         assert forced.added[0].id != first["a.mp4"].id
         assert forced.added[0].client_token != first["a.mp4"].client_token  # a new job, a new token
-        assert len(store.jobs(SCOPE)) == 5
+        assert len(store.jobs(SCOPE)) == 6
 
 
 def test_videos_queued_elsewhere_after_the_plan_are_skipped_and_reported_late(tmp_path):
