@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 
 import pytest
 
-from gui.core import jobstore
+from gui.core import jobstore, sqlite_store
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import SCHEMA_VERSION, JobStore, JobStoreError, Scope, new_job, settings_from_json
 from gui.core.types import JobSettings, LabelFilters, NotificationChannel
@@ -36,7 +37,7 @@ def _claim(store, scope=SCOPE, owner="me", max_active=20, limit=100, now=None):
 def _v1_database(path):
     """A database as version 1 of the app wrote it (the first migration only) with one job."""
     conn = sqlite3.connect(path)
-    for statement in jobstore._statements(jobstore._MIGRATIONS[0]):
+    for statement in sqlite_store.statements(jobstore._MIGRATIONS[0]):
         conn.execute(statement)
     request = {"ClientRequestToken": "tok1", "MinConfidence": 50, "Video": {"S3Object": {"Bucket": "b", "Name": "a.mp4"}}}
     conn.execute(
@@ -116,12 +117,13 @@ def test_corrupt_database_is_kept_aside_and_reported(tmp_path):
     garbage = b"this is not an SQLite database, just bytes " * 100
     path.write_bytes(garbage)
     with JobStore(path) as store:
-        assert store.problem is not None and "jobs.sqlite3.corrupt" in store.problem
-        assert store.kept_aside == tmp_path / "jobs.sqlite3.corrupt"
+        aside = store.kept_aside
+        assert aside is not None and re.fullmatch(r"jobs\.sqlite3\.corrupt-\d{8}T\d{12}Z", aside.name)
+        assert store.problem is not None and f"kept as '{aside.name}'" in store.problem
         assert store.jobs() == []
         store.add_jobs(_jobs(1))  # the new store works
         assert len(store.jobs()) == 1
-    assert (tmp_path / "jobs.sqlite3.corrupt").read_bytes() == garbage  # never deleted
+    assert aside.read_bytes() == garbage  # never deleted
 
 
 def test_a_second_corrupt_file_does_not_overwrite_the_first(tmp_path):
