@@ -736,7 +736,7 @@ class _Target:
 def cmd_results(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
     try:
         from gui.core.export import default_aggregation, export_job
-        from gui.core.results import ResultsStore
+        from gui.core.results_store import ResultsStore
     except ImportError as exc:
         raise CliError(f"results are not available in this build ({exc})", EXIT_FAILED) from exc
 
@@ -782,7 +782,7 @@ def _find_job(store: JobStore, text: str) -> _Target:
 
 def _fetch(args: argparse.Namespace, store: JobStore, results: Any, target: _Target, err: TextIO) -> None:
     from gui.core.poller import fetch_job_results
-    from gui.core.results import fetch_and_store
+    from gui.core.results_fetch import fetch_and_store
 
     conn = connection_for(args)
     print(f"fetching the results of {target.job_id}…", file=err)

@@ -364,7 +364,7 @@ def setup_completion_queue(client_factory: ClientFactory, topic_arn: str, queue_
 
 def results_available() -> bool:
     try:
-        from gui.core import results  # noqa: F401
+        from gui.core import results_store  # noqa: F401
     except ImportError:
         return False
     return True
@@ -372,7 +372,7 @@ def results_available() -> bool:
 
 def open_results_store(path: Path) -> Any:
     try:
-        from gui.core.results import ResultsStore
+        from gui.core.results_store import ResultsStore
     except ImportError as exc:
         raise KnownError("Results unavailable", "This build cannot store results (gui.core.results missing).") from exc
     return ResultsStore(path)
@@ -388,7 +388,7 @@ def fetch_job_results(
     progress: Callable[[Any], Any] | None = None,
 ) -> Any:
     """Fetch every page of ``record``'s results into ``results_store`` and note the label count on the job."""
-    from gui.core.results import fetch_and_store
+    from gui.core.results_fetch import fetch_and_store
 
     if not record.job_id:
         raise KnownError("No JobId", f"{record.video_uri} has no AWS job to fetch results from.")

@@ -3,21 +3,16 @@ and the sort/search/paging queries the views use."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 
 import pytest
 from results_support import SCRIPT_SIZE, script
 
-from gui.core import results as results_module
+from gui.core import results_store as results_module
 from gui.core.errors import explain
-from gui.core.results import (
-    SCHEMA_VERSION,
-    SEGMENTS,
-    TIMESTAMPS,
-    ResultsStore,
-    ResultsStoreError,
-)
+from gui.core.results_store import SCHEMA_VERSION, SEGMENTS, TIMESTAMPS, ResultsStore, ResultsStoreError
 
 
 def _page(labels, token=None):
@@ -78,11 +73,12 @@ def test_migrations_run_in_order_and_in_a_transaction(tmp_path, monkeypatch):
     path = tmp_path / "r.sqlite3"
     with ResultsStore(path):
         pass
-    # a hypothetical version 2 adds a column; the data of version 1 must survive
-    monkeypatch.setattr(results_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(results_module._MIGRATIONS, 1, "ALTER TABLE jobs ADD COLUMN note TEXT")
+    # a hypothetical next version adds a column; the data of the current version must survive
+    monkeypatch.setattr(results_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(results_module._MIGRATIONS, SCHEMA_VERSION, "ALTER TABLE jobs ADD COLUMN note TEXT")
     with ResultsStore(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION + 1
+        assert store.backup is not None and store.backup.name == f"r.sqlite3.bak-v{SCHEMA_VERSION}"
         columns = [r[1] for r in store._db().execute("PRAGMA table_info(jobs)")]
         assert "note" in columns
 
@@ -91,16 +87,16 @@ def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
     path = tmp_path / "r.sqlite3"
     with ResultsStore(path):
         pass
-    monkeypatch.setattr(results_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(results_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setitem(
-        results_module._MIGRATIONS, 1, "ALTER TABLE jobs ADD COLUMN note TEXT; THIS IS NOT SQL"
+        results_module._MIGRATIONS, SCHEMA_VERSION, "ALTER TABLE jobs ADD COLUMN note TEXT; THIS IS NOT SQL"
     )
     with pytest.raises(sqlite3.OperationalError):
         ResultsStore(path)
     assert path.exists() and not path.with_name(path.name + ".corrupt").exists()
     con = sqlite3.connect(path)
     try:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert "note" not in [r[1] for r in con.execute("PRAGMA table_info(jobs)")]
     finally:
         con.close()
@@ -112,9 +108,9 @@ def test_a_corrupt_file_is_kept_aside_and_reported(tmp_path):
     path.write_bytes(garbage)
     with ResultsStore(path) as store:
         assert store.kept_aside is not None
-        assert store.kept_aside.name == "r.sqlite3.corrupt"
+        assert re.fullmatch(r"r\.sqlite3\.corrupt-\d{8}T\d{12}Z", store.kept_aside.name)
         assert store.kept_aside.read_bytes() == garbage
-        assert "kept as 'r.sqlite3.corrupt'" in store.problem
+        assert f"kept as '{store.kept_aside.name}'" in store.problem
         assert store.schema_version == SCHEMA_VERSION  # a fresh, working cache
         assert store.job_ids() == []
 
