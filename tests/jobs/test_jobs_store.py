@@ -3,6 +3,7 @@ claims under a limit shared by two connections, and concurrent writers without "
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -66,13 +67,17 @@ def test_new_database_is_at_the_current_version_in_wal_mode(tmp_path):
 
 def test_migration_from_v1_keeps_rows_fills_new_columns_and_backs_up_first(tmp_path):
     path = tmp_path / "jobs.sqlite3"
-    request = _v1_database(path)
+    _v1_database(path)
     with JobStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         [job] = store.jobs()
         assert (job.job_id, job.status, job.client_token) == ("JOB1", JobStatus.IN_PROGRESS, "tok1")
         assert job.attempts == 0 and job.duration_ms is None and job.next_attempt_at == 0
-        assert job.dedupe_key == jobstore.dedupe_key(Scope("1", "us-east-1", ""), request)
+        # The key of a v1 row, built by hand: SHA-256 of [account, region, endpoint, request without its
+        # token] as JSON with sorted keys. Rows stored by older versions must keep matching new ones.
+        text = '["1", "us-east-1", "", {"MinConfidence": 50, "Video": {"S3Object": {"Bucket": "b", "Name": "a.mp4"}}}]'
+        assert job.dedupe_key == hashlib.sha256(text.encode()).hexdigest()
+        assert job.dedupe_key == "c573284e214c5840b49ca2ed68f2705cfdae8f080fb541eedb1c189dd84a1eb1"
         assert store.backup is not None and store.backup.name == "jobs.sqlite3.bak-v1"
     backup = sqlite3.connect(tmp_path / "jobs.sqlite3.bak-v1")
     assert backup.execute("PRAGMA user_version").fetchone()[0] == 1

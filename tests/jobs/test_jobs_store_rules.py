@@ -1,0 +1,158 @@
+"""Rules of the job store, each pinned by a test that fails when the rule changes: every component of the
+duplicate key, lease expiry and claims held by another computer, and the 7-day results retention window."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gui.core.jobstates import JobStatus
+from gui.core.jobstore import JobStore, Scope, new_job
+from gui.core.submitter import JobEngine, claim_is_abandoned
+from gui.core.types import JobSettings, LabelFilters, NotificationChannel
+
+SCOPE = Scope("111122223333", "us-east-1", "http://127.0.0.1:9")
+TOPIC = "arn:aws:sns:us-east-1:111122223333:AmazonRekognitionTopic"
+ROLE = "arn:aws:iam::111122223333:role/RekognitionRole"
+BASE = JobSettings(LabelFilters(("Dog",), ("Cat",), ("Animals and Pets",), ("Vehicles",)), 70.0, "batch-1",
+                   NotificationChannel(TOPIC, ROLE))
+
+
+def _base(**changes):
+    """The base job, or the base job with one component changed."""
+    args = {"bucket": "videos", "key": "a.mp4", "settings": BASE, "scope": SCOPE, "version_id": "v1"}
+    args.update(changes)
+    return new_job(args["bucket"], args["key"], args["settings"], args["scope"], version_id=args["version_id"])
+
+
+def _filters(**changes):
+    f = BASE.filters
+    values = {"label_inclusions": f.label_inclusions, "label_exclusions": f.label_exclusions,
+              "category_inclusions": f.category_inclusions, "category_exclusions": f.category_exclusions}
+    values.update(changes)
+    return JobSettings(LabelFilters(**values), BASE.min_confidence, BASE.job_tag, BASE.notification)
+
+
+VARIANTS = {
+    "account": {"scope": Scope("444455556666", SCOPE.region, SCOPE.endpoint)},
+    "region": {"scope": Scope(SCOPE.account, "eu-west-1", SCOPE.endpoint)},
+    "endpoint": {"scope": Scope(SCOPE.account, SCOPE.region, "")},
+    "bucket": {"bucket": "other-videos"},
+    "key": {"key": "b.mp4"},
+    "version": {"version_id": "v2"},
+    "no version": {"version_id": None},
+    "MinConfidence": {"settings": JobSettings(BASE.filters, 71.0, BASE.job_tag, BASE.notification)},
+    "JobTag": {"settings": JobSettings(BASE.filters, BASE.min_confidence, "batch-2", BASE.notification)},
+    "NotificationChannel topic": {"settings": JobSettings(BASE.filters, BASE.min_confidence, BASE.job_tag,
+                                                          NotificationChannel(TOPIC + "2", ROLE))},
+    "NotificationChannel role": {"settings": JobSettings(BASE.filters, BASE.min_confidence, BASE.job_tag,
+                                                         NotificationChannel(TOPIC, ROLE + "2"))},
+    "no NotificationChannel": {"settings": JobSettings(BASE.filters, BASE.min_confidence, BASE.job_tag, None)},
+    "LabelInclusionFilters": {"settings": _filters(label_inclusions=("Dog", "Horse"))},
+    "LabelExclusionFilters": {"settings": _filters(label_exclusions=())},
+    "LabelCategoryInclusionFilters": {"settings": _filters(category_inclusions=("Animals and Pets", "Food"))},
+    "LabelCategoryExclusionFilters": {"settings": _filters(category_exclusions=("Weapons",))},
+    "no filters (no Features/Settings)": {"settings": JobSettings(LabelFilters(), BASE.min_confidence,
+                                                                  BASE.job_tag, BASE.notification)},
+}
+
+
+def test_the_same_video_and_settings_with_a_new_token_is_a_duplicate(tmp_path):
+    a, b = _base(), _base()
+    assert a.client_token != b.client_token
+    assert a.dedupe_key == b.dedupe_key
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        first = store.add_unique_jobs([a])
+        again = store.add_unique_jobs([b])
+    assert len(first.added) == 1 and again.added == ()
+    assert [s.existing.id for s in again.skipped] == [first.added[0].id]
+
+
+@pytest.mark.parametrize("component", list(VARIANTS))
+def test_every_component_of_the_duplicate_key_counts(tmp_path, component):
+    """Changing any one of scope (account, region, endpoint), bucket, key, version or a request
+    parameter makes a different job: the store queues it next to the base job."""
+    base, variant = _base(), _base(**VARIANTS[component])
+    assert variant.request_json != base.request_json or variant.scope != base.scope  # the variant differs
+    assert variant.dedupe_key != base.dedupe_key
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        store.add_unique_jobs([base])
+        result = store.add_unique_jobs([variant])
+        assert [r.client_token for r in result.added] == [variant.client_token] and result.skipped == ()
+        assert store.find_by_dedupe_keys([variant.dedupe_key])[variant.dedupe_key].client_token == (
+            variant.client_token
+        )
+
+
+def test_a_removed_job_no_longer_counts_as_a_duplicate(tmp_path):
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        [first] = store.add_unique_jobs([_base()]).added
+        store.cancel(first.id)
+        assert store.add_unique_jobs([_base()]).added == ()  # cancelled but listed: still a duplicate
+        store.remove(first.id)
+        assert len(store.add_unique_jobs([_base()]).added) == 1
+
+
+# -- leases and claims ------------------------------------------------------------------------------------
+
+ELSEWHERE = "another-computer.example:4242:engine"  # a claim made on another computer
+
+
+def test_a_claim_is_leased_for_lease_seconds(tmp_path):
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        store.add_jobs([_base()])
+        [job] = store.claim(SCOPE, owner=ELSEWHERE, max_active=5, limit=5, lease_seconds=90,
+                            is_abandoned=claim_is_abandoned, now=1000.0)
+        assert (job.status, job.claimed_by, job.lease_until, job.attempts) == (
+            JobStatus.SUBMITTING, ELSEWHERE, 1090.0, 1)
+
+
+def test_another_computers_claim_is_taken_over_only_once_its_lease_expired(tmp_path):
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        [queued] = store.add_jobs([_base()])
+        store.claim(SCOPE, owner=ELSEWHERE, max_active=5, limit=5, lease_seconds=60,
+                    is_abandoned=claim_is_abandoned, now=1000.0)
+
+        def take(now):
+            return store.claim(SCOPE, owner="here:1:engine", max_active=5, limit=5, lease_seconds=60,
+                               is_abandoned=claim_is_abandoned, now=now)
+
+        assert take(1059.0) == []  # lease still running: the other computer may be sending it
+        assert store.get(queued.id).claimed_by == ELSEWHERE
+        [again] = take(1061.0)  # lease ran out
+        assert again.id == queued.id and again.claimed_by == "here:1:engine"
+        assert again.client_token == queued.client_token  # the same token: AWS answers with the same job
+        assert again.attempts == 2 and again.lease_until == 1121.0
+
+
+def test_a_running_claim_counts_against_the_limit(tmp_path):
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        store.add_jobs([_base(key=f"{i}.mp4") for i in range(3)])
+        store.claim(SCOPE, owner=ELSEWHERE, max_active=2, limit=1, lease_seconds=60,
+                    is_abandoned=claim_is_abandoned, now=1000.0)
+        got = store.claim(SCOPE, owner="here:1:engine", max_active=2, limit=5, lease_seconds=60,
+                          is_abandoned=claim_is_abandoned, now=1001.0)
+        assert len(got) == 1  # 2 allowed, 1 held elsewhere
+
+
+# -- the 7-day retention window ----------------------------------------------------------------------------
+
+DAY = 24 * 3600
+
+
+def test_results_are_fetched_automatically_only_within_aws_seven_days(tmp_path):
+    """AWS keeps label-detection results for 7 days: a succeeded job whose results are not stored is
+    fetched automatically only while it ended less than 7 days ago."""
+    now = time.time()
+    ages = {"6 days 23 h": 7 * DAY - 3600, "7 days 1 h": 7 * DAY + 3600, "1 hour": 3600}
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        rows = {name: store.add_jobs([_base(key=f"{name}.mp4")])[0] for name in ages}
+        store.claim(SCOPE, owner=ELSEWHERE, max_active=10, limit=10, lease_seconds=60,
+                    is_abandoned=claim_is_abandoned)
+        for name, row in rows.items():
+            assert store.mark_started(row.id, f"job-{row.id}")
+            assert store.mark_finished(row.id, JobStatus.SUCCEEDED, finished_at=now - ages[name])
+        store.set_results(rows["1 hour"].id, label_count=3)  # stored already: nothing to fetch
+        engine = JobEngine(store, lambda *a, **k: None, SCOPE)
+        assert [j.key for j in engine.unfetched()] == ["6 days 23 h.mp4"]
