@@ -231,3 +231,59 @@ def test_reading_from_several_threads_while_writing(filled):
         t.join()
     assert errors == []
     assert store.job_ids() == ["job-1", "job-2"]
+
+
+def _detection(ms, name, *, aliases=(), categories=(), parents=()):
+    return {
+        "Timestamp": ms,
+        "Label": {
+            "Name": name,
+            "Confidence": 90.0,
+            "Aliases": [{"Name": a} for a in aliases],
+            "Categories": [{"Name": c} for c in categories],
+            "Parents": [{"Name": p} for p in parents],
+            "Instances": [],
+        },
+    }
+
+
+@pytest.fixture
+def named(store):
+    """Three labels whose alias, category and parent names appear nowhere else."""
+    items = [
+        _detection(0, "Automobile", aliases=("Motorcar",), categories=("Vehicles and Automotive",),
+                   parents=("Transportation",)),
+        _detection(40, "Golden Retriever", aliases=("Yellow Retriever",), categories=("Animals and Pets",),
+                   parents=("Dog", "Mammal")),
+        _detection(80, "Automobile", aliases=("Motorcar",), categories=("Vehicles and Automotive",),
+                   parents=("Transportation",)),
+        _detection(120, "Oak", categories=("Nature and Outdoors",), parents=("Plant",)),
+    ]
+    _store_pages(store, "job-n", [_page(items)])
+    return store
+
+
+@pytest.mark.parametrize(
+    ("search", "labels"),
+    [
+        ("motorcar", ["Automobile", "Automobile"]),  # an alias
+        ("YELLOW retr", ["Golden Retriever"]),  # an alias, any case
+        ("animals and pets", ["Golden Retriever"]),  # a category
+        ("outdoors", ["Oak"]),  # a category
+        ("mammal", ["Golden Retriever"]),  # a parent
+        ("transportation", ["Automobile", "Automobile"]),  # a parent
+        ("plant", ["Oak"]),  # a parent
+        ("oak", ["Oak"]),  # the name itself
+        ("retriever motorcar", []),  # one phrase, not a list of words
+    ],
+)
+def test_search_finds_a_label_by_alias_category_or_parent(named, search, labels):
+    assert [d.label for d in named.detections("job-n", search=search)] == labels
+    assert named.count_detections("job-n", search=search) == len(labels)
+    assert len(named.detection_ids("job-n", search=search)) == len(labels)
+
+
+def test_stored_detections_keep_aliases_categories_and_parents(named):
+    [dog] = named.detections("job-n", search="retriever")
+    assert (dog.aliases, dog.categories, dog.parents) == (("Yellow Retriever",), ("Animals and Pets",),
+                                                          ("Dog", "Mammal"))
