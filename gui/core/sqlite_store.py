@@ -81,12 +81,13 @@ _TEXTS = (
 
 
 def classify(exc: BaseException) -> Fault:
-    """The one classification of SQLite failures, by SQLite's result code (its message as a fallback)."""
+    """The one classification of SQLite failures, by SQLite's result code; by the message only for an
+    error raised without one."""
     if not isinstance(exc, sqlite3.Error):
         return Fault.OTHER
     code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int) and (code & 0xFF) in _CODES:
-        return _CODES[code & 0xFF]
+    if isinstance(code, int):  # SQLite's own code is the truth ("malformed JSON" is not a damaged file)
+        return _CODES.get(code & 0xFF, Fault.OTHER)
     text = str(exc).lower()
     for needle, fault in _TEXTS:
         if needle in text:
@@ -156,29 +157,34 @@ class SQLiteFile:
         :class:`KnownError`) for what the user can act on."""
         self._ensure_folder()
         try:
-            return self._open_once()
+            return self._open_once(keep_aside=True)
         except sqlite3.DatabaseError as exc:
             if classify(exc) is not Fault.CORRUPT:
                 self._reraise(exc)
-            self._keep_corrupt_aside(exc)
-        try:
-            return self._open_once()
+        try:  # the corrupt file was kept aside: start a new one
+            return self._open_once(keep_aside=False)
         except sqlite3.DatabaseError as exc:
             self._reraise(exc)
 
     def connect(self) -> sqlite3.Connection:
         """Another connection to the prepared file (autocommit; transactions are explicit)."""
-        conn = sqlite3.connect(
-            str(self.path), timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-        )
+        conn = self._connection()
         try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            conn.execute(f"PRAGMA synchronous = {self.schema.synchronous}")
-            conn.execute("PRAGMA foreign_keys = ON")
+            self._configure(conn)
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        return sqlite3.connect(
+            str(self.path), timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        conn.execute(f"PRAGMA synchronous = {self.schema.synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
 
     def _ensure_folder(self) -> None:
         folder = self.path.parent
@@ -213,11 +219,12 @@ class SQLiteFile:
             except OSError:
                 log.warning("Could not make %s private", p)
 
-    def _open_once(self) -> sqlite3.Connection:
+    def _open_once(self, *, keep_aside: bool) -> sqlite3.Connection:
         self._create_file()
         self._identity = _identity(self.path)
-        conn = self.connect()
+        conn = self._connection()
         try:
+            self._configure(conn)
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             self._refuse_newer(version)
             if version > 0:
@@ -234,6 +241,11 @@ class SQLiteFile:
                 self._migrate(conn)
             self._tighten()
             return conn
+        except sqlite3.DatabaseError as exc:
+            if keep_aside and classify(exc) is Fault.CORRUPT:
+                self._keep_corrupt_aside(exc)  # before closing: closing deletes the -wal/-shm of a bad file
+            conn.close()
+            raise
         except BaseException:
             conn.close()
             raise
