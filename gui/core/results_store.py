@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -238,8 +238,11 @@ class ResultsStore:
     newer app version is refused with :class:`ResultsStoreError` and left untouched.
     """
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = Path(path)
+        self.clock = clock  # when a partial result was last written to (stale partial results)
         self._file = SQLiteFile(self.path, _schema(), busy_timeout_ms=busy_timeout_ms)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -320,7 +323,7 @@ class ResultsStore:
         partial result another fetch is still writing is left alone."""
         check_aggregation(aggregation)
         conn = self._db()
-        now = time.time()
+        now = self.clock()
         with self._file.transaction(conn):
             stale = [
                 r[0]
@@ -352,7 +355,7 @@ class ResultsStore:
         conn = self._db()
         with self._file.transaction(conn):
             touched = conn.execute(
-                "UPDATE results SET touched_at=? WHERE result_id=? AND complete=0", (time.time(), result_id)
+                "UPDATE results SET touched_at=? WHERE result_id=? AND complete=0", (self.clock(), result_id)
             ).rowcount
             if not touched:
                 raise ResultsStoreError("Result missing", f"Result {result_id} is no longer in the cache.")

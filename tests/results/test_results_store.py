@@ -11,6 +11,7 @@ import pytest
 from results_support import SCRIPT_SIZE, script
 
 from gui.core import results_store as results_module
+from gui.core import sqlite_store
 from gui.core.errors import explain
 from gui.core.results_store import SCHEMA_VERSION, SEGMENTS, TIMESTAMPS, ResultsStore, ResultsStoreError
 
@@ -287,3 +288,125 @@ def test_stored_detections_keep_aliases_categories_and_parents(named):
     [dog] = named.detections("job-n", search="retriever")
     assert (dog.aliases, dog.categories, dog.parents) == (("Yellow Retriever",), ("Animals and Pets",),
                                                           ("Dog", "Mammal"))
+
+
+# -- two fetches of one job at once ------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self, now=1_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def _begin_with_pages(store, job_id, labels):
+    rid = store.begin_result(job_id, TIMESTAMPS)
+    store.add_page(rid, 0, _page(labels))
+    return rid
+
+
+def _stored_rows(store):
+    con = store._db()
+    return {
+        "results": con.execute("SELECT result_id, complete FROM results ORDER BY result_id").fetchall(),
+        "pages": con.execute("SELECT result_id, page_no FROM pages ORDER BY result_id, page_no").fetchall(),
+        "detections": con.execute("SELECT DISTINCT result_id FROM detections ORDER BY result_id").fetchall(),
+    }
+
+
+def test_a_fetch_never_removes_another_fetchs_live_partial_result(tmp_path):
+    clock = Clock()
+    with ResultsStore(tmp_path / "r.sqlite3", clock=clock) as store:
+        first = _begin_with_pages(store, "job-1", _labels(10))
+        clock.now += results_module.STALE_PARTIAL_SECONDS - 1  # the first fetch is slow, not dead
+        second = _begin_with_pages(store, "job-1", _labels(20))
+        assert second > first
+        assert _stored_rows(store)["results"] == [(first, 0), (second, 0)]
+        store.add_page(first, 1, _page(_labels(5)))  # the first fetch can go on writing
+
+
+def test_a_partial_result_left_by_a_dead_fetch_is_removed_by_the_next_fetch(tmp_path):
+    clock = Clock()
+    with ResultsStore(tmp_path / "r.sqlite3", clock=clock) as store:
+        dead = _begin_with_pages(store, "job-1", _labels(10))
+        other_job = _begin_with_pages(store, "job-2", _labels(10))
+        clock.now += results_module.STALE_PARTIAL_SECONDS + 1
+        fresh = store.begin_result("job-1", TIMESTAMPS)
+        rows = _stored_rows(store)
+        assert rows["results"] == [(other_job, 0), (fresh, 0)]  # another job's partial result stays
+        assert rows["pages"] == [(other_job, 0)] and rows["detections"] == [(other_job,)]
+        with pytest.raises(ResultsStoreError):
+            store.add_page(dead, 1, _page(_labels(5)))  # a late writer cannot bring it back
+
+
+@pytest.mark.parametrize("order", ["first completes first", "second completes first"])
+def test_the_fetch_that_started_last_is_kept_and_the_other_discarded(tmp_path, order):
+    with ResultsStore(tmp_path / "r.sqlite3") as store:
+        first = _begin_with_pages(store, "job-1", _labels(10))
+        second = _begin_with_pages(store, "job-1", _labels(20))
+        if order == "first completes first":
+            assert store.complete_result(first, _page([])) is True
+            assert store.result_id("job-1") == first
+            assert store.complete_result(second, _page([])) is True
+        else:
+            assert store.complete_result(second, _page([])) is True
+            assert store.complete_result(first, _page([])) is False  # the loser's pages are discarded
+        assert store.result_id("job-1") == second
+        assert store.summary("job-1").detection_count == 20
+        rows = _stored_rows(store)
+        assert rows == {"results": [(second, 1)], "pages": [(second, 0)], "detections": [(second,)]}
+
+
+def test_result_ids_are_never_reused(tmp_path):
+    with ResultsStore(tmp_path / "r.sqlite3") as store:
+        rid = _begin_with_pages(store, "job-1", _labels(3))
+        store.discard_result(rid)
+        again = store.begin_result("job-1", TIMESTAMPS)
+        assert again > rid
+        store.complete_result(again, _page([]))
+        store.delete_job("job-1")
+        assert store.begin_result("job-1", TIMESTAMPS) > again
+
+
+def test_a_complete_result_is_not_discarded_and_cannot_be_completed_twice(tmp_path):
+    with ResultsStore(tmp_path / "r.sqlite3") as store:
+        rid = _begin_with_pages(store, "job-1", _labels(3))
+        store.complete_result(rid, _page([]))
+        store.discard_result(rid)
+        assert store.result_id("job-1") == rid
+        with pytest.raises(ResultsStoreError):
+            store.complete_result(rid, _page([]))
+        with pytest.raises(ResultsStoreError):
+            store.add_page(rid, 5, _page(_labels(1)))  # pages go to partial results only
+
+
+def _v1_cache(path):
+    """A results cache as version 1 wrote it: one complete result, and the pages of a result that the
+    race of two fetches deleted (orphans)."""
+    con = sqlite3.connect(path)
+    for statement in sqlite_store.statements(results_module._MIGRATIONS[0]):
+        con.execute(statement)
+    con.execute("INSERT INTO results(result_id, job_id, aggregation, complete, page_count, detection_count,"
+                " label_count, started_at) VALUES (7, 'job-1', 'TIMESTAMPS', 1, 1, 1, 1, 'x')")
+    con.execute("INSERT INTO pages VALUES (7, 0, '{}'), (8, 0, '{}')")
+    con.execute("INSERT INTO detections(result_id, timestamp_ms, label, confidence, instance_count, categories,"
+                " parents, aliases, instances) VALUES (7, 0, 'Dog', 90, 0, '[]', '[]', '[]', '[]'),"
+                " (8, 0, 'Cat', 90, 0, '[]', '[]', '[]', '[]')")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+
+
+def test_migration_to_v2_keeps_results_drops_orphans_and_never_reuses_ids(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    _v1_cache(path)
+    with ResultsStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.backup is not None and store.backup.name == "r.sqlite3.bak-v1"
+        assert store.result_id("job-1") == 7
+        assert _stored_rows(store) == {"results": [(7, 1)], "pages": [(7, 0)], "detections": [(7,)]}
+        rid = store.begin_result("job-1", TIMESTAMPS)
+        store.discard_result(rid)
+        assert store.begin_result("job-1", TIMESTAMPS) > rid > 7
