@@ -13,7 +13,14 @@ from results_support import SCRIPT_SIZE, script
 from gui.core import results_store as results_module
 from gui.core import sqlite_store
 from gui.core.errors import explain
-from gui.core.results_store import SCHEMA_VERSION, SEGMENTS, TIMESTAMPS, ResultsStore, ResultsStoreError
+from gui.core.results_store import (
+    SCHEMA_VERSION,
+    SEGMENTS,
+    TIMESTAMPS,
+    ResultsStore,
+    ResultsStoreError,
+    ResultSummary,
+)
 
 
 def _page(labels, token=None):
@@ -410,3 +417,61 @@ def test_migration_to_v2_keeps_results_drops_orphans_and_never_reuses_ids(tmp_pa
         rid = store.begin_result("job-1", TIMESTAMPS)
         store.discard_result(rid)
         assert store.begin_result("job-1", TIMESTAMPS) > rid > 7
+
+
+def _segment(start, end, name):
+    return {"Timestamp": start, "StartTimestampMillis": start, "EndTimestampMillis": end,
+            "DurationMillis": end - start, "Label": {"Name": name, "Confidence": 80.0}}
+
+
+def test_the_summary_of_a_job_with_both_aggregations(store):
+    page = _page([_detection(0, "Dog"), _detection(40, "Dog"), _detection(80, "Cat")])
+    page["JobTag"] = "batch-7"
+    _store_pages(store, "job-1", [page])
+    _store_pages(store, "job-1", [_page([_segment(0, 80, "Dog")])], SEGMENTS)
+    assert store.summary("job-1") == ResultSummary(
+        job_id="job-1",
+        label_count=2,
+        detection_count=3,
+        video_metadata={"Codec": "h264", "DurationMillis": 60_000, "Format": "QuickTime / MOV", "FrameRate": 30.0},
+        aggregations=(TIMESTAMPS, SEGMENTS),
+        segment_count=1,
+        page_count=1,
+        video_uri="s3://b/v.mp4",
+        job_tag="batch-7",
+        label_model_version="3.0",
+    )
+    assert store.summary("job-1").duration_ms == 60_000
+    assert store.summary("job-2") is None
+
+
+def test_the_summary_of_a_job_with_segments_only_and_no_metadata(store):
+    bare = {"JobStatus": "SUCCEEDED", "Labels": [_segment(0, 500, "Oak"), _segment(100, 900, "Oak"),
+                                                _segment(0, 200, "Sky")]}
+    rid = store.begin_result("job-s", SEGMENTS)
+    store.add_page(rid, 0, bare)
+    store.add_page(rid, 1, {"JobStatus": "SUCCEEDED", "Labels": [_segment(900, 950, "Sky")]})
+    store.complete_result(rid, bare)
+    assert store.summary("job-s") == ResultSummary(
+        job_id="job-s", label_count=2, detection_count=4, video_metadata={}, aggregations=(SEGMENTS,),
+        segment_count=4, page_count=2, video_uri="", job_tag="", label_model_version="",
+    )
+    assert store.summary("job-s").duration_ms == 0
+    [oak, sky] = sorted(store.label_summary("job-s", SEGMENTS), key=lambda s: s.label)
+    assert (oak.occurrences, oak.first_ms, oak.last_ms) == (2, 0, 900)  # SEGMENTS: the last segment's end
+    assert (sky.occurrences, sky.first_ms, sky.last_ms) == (2, 0, 950)
+    assert store.job_ids() == ["job-s"] and not store.has_results("job-s") and store.has_results("job-s", SEGMENTS)
+
+
+def test_deleting_a_job_removes_every_row_of_it_and_nothing_else(store):
+    _store_pages(store, "job-1", [_page([_detection(0, "Dog")])])
+    _store_pages(store, "job-1", [_page([_segment(0, 80, "Dog")])], SEGMENTS)
+    _store_pages(store, "job-2", [_page([_detection(0, "Cat")])])
+    partial = store.begin_result("job-1", TIMESTAMPS)
+    store.add_page(partial, 0, _page([_detection(5, "Owl")]))
+    store.delete_job("job-1")
+    con = store._db()
+    keep = store.result_id("job-2")
+    for table in ("results", "pages", "detections", "label_stats"):
+        assert con.execute(f"SELECT DISTINCT result_id FROM {table}").fetchall() == [(keep,)], table
+    assert con.execute("SELECT job_id FROM jobs").fetchall() == [("job-2",)]
