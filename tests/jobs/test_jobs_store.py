@@ -343,3 +343,25 @@ def test_many_openers_of_a_brand_new_database_never_see_locked(tmp_path):
         for t in threads:
             t.join(30)
     assert failures == []
+
+
+def test_migration_fills_the_dedupe_key_of_every_scope_and_skips_unreadable_requests(tmp_path):
+    path = tmp_path / "jobs.sqlite3"
+    _v1_database(path)
+    conn = sqlite3.connect(path)
+    request = {"ClientRequestToken": "tok2", "MinConfidence": 60, "Video": {"S3Object": {"Bucket": "b", "Name": "é.mp4"}}}
+    for token, text in (("tok2", json.dumps(request)), ("tok3", "not json")):
+        conn.execute(
+            "INSERT INTO jobs (bucket, key, video_uri, settings_json, request_json, client_token, status, "
+            "submitted_at, updated_at, account, region, endpoint, version) VALUES ('b', 'é.mp4', 's3://b/é.mp4', "
+            "?, ?, ?, 'QUEUED', 2.0, 2.0, '2', 'eu-west-1', 'http://127.0.0.1:9', 2)",
+            (jobstore.settings_to_json(JobSettings()), text, token),
+        )
+    conn.commit()
+    conn.close()
+    with JobStore(path) as store:
+        keys = {j.client_token: j.dedupe_key for j in store.jobs()}
+    text = ('["2", "eu-west-1", "http://127.0.0.1:9", {"MinConfidence": 60, '
+            '"Video": {"S3Object": {"Bucket": "b", "Name": "é.mp4"}}}]')
+    assert keys["tok2"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert keys["tok3"] == ""  # left without a key: always submitted, never wrongly skipped

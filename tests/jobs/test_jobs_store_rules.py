@@ -156,3 +156,95 @@ def test_results_are_fetched_automatically_only_within_aws_seven_days(tmp_path):
         store.set_results(rows["1 hour"].id, label_count=3)  # stored already: nothing to fetch
         engine = JobEngine(store, lambda *a, **k: None, SCOPE)
         assert [j.key for j in engine.unfetched()] == ["6 days 23 h.mp4"]
+
+
+# -- stored formats: rows written today must match rows written by earlier and later versions ----------------
+
+
+UNICODE = JobSettings(LabelFilters(("Hund",)), 62.5, "été", NotificationChannel("arn:t", "arn:r"))
+UNICODE_SCOPE = Scope("1", "eu-west-1", "http://127.0.0.1:9")
+# Written out by hand: what the store keeps for this job (JSON, keys sorted, non-ASCII kept as is).
+UNICODE_REQUEST = (
+    '{"ClientRequestToken": "tok", "Features": ["GENERAL_LABELS"], "JobTag": "été", "MinConfidence": 62.5, '
+    '"NotificationChannel": {"RoleArn": "arn:r", "SNSTopicArn": "arn:t"}, '
+    '"Settings": {"GeneralLabels": {"LabelInclusionFilters": ["Hund"]}}, '
+    '"Video": {"S3Object": {"Bucket": "bucket", "Name": "vidéos/été.mp4", "Version": "v9"}}}'
+)
+UNICODE_KEY_TEXT = (
+    '["1", "eu-west-1", "http://127.0.0.1:9", {"Features": ["GENERAL_LABELS"], "JobTag": "été", '
+    '"MinConfidence": 62.5, "NotificationChannel": {"RoleArn": "arn:r", "SNSTopicArn": "arn:t"}, '
+    '"Settings": {"GeneralLabels": {"LabelInclusionFilters": ["Hund"]}}, '
+    '"Video": {"S3Object": {"Bucket": "bucket", "Name": "vidéos/été.mp4", "Version": "v9"}}}]'
+)
+
+
+def test_a_new_job_holds_the_exact_request_settings_and_key(tmp_path):
+    import hashlib
+
+    job = new_job("bucket", "vidéos/été.mp4", UNICODE, UNICODE_SCOPE, preset="p", version_id="v9", size=123,
+                  token="tok")
+    assert job.request_json == UNICODE_REQUEST
+    assert job.dedupe_key == hashlib.sha256(UNICODE_KEY_TEXT.encode("utf-8")).hexdigest()
+    assert job.settings_json == (
+        '{"filters": {"category_exclusions": [], "category_inclusions": [], "label_exclusions": [], '
+        '"label_inclusions": ["Hund"]}, "job_tag": "été", "min_confidence": 62.5, '
+        '"notification": {"role_arn": "arn:r", "sns_topic_arn": "arn:t"}}'
+    )
+    assert job.notification_json == '{"role_arn": "arn:r", "sns_topic_arn": "arn:t"}'
+    assert (job.bucket, job.key, job.version_id, job.size, job.preset, job.client_token, job.job_tag) == (
+        "bucket", "vidéos/été.mp4", "v9", 123, "p", "tok", "été")
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        [row] = store.add_jobs([job])
+    assert (row.video_uri, row.size, row.preset, row.version_id, row.notification_json, row.job_tag) == (
+        "s3://bucket/vidéos/été.mp4", 123, "p", "v9", job.notification_json, "été")
+    assert (row.account, row.region, row.endpoint, row.attempts, row.next_attempt_at) == (
+        "1", "eu-west-1", "http://127.0.0.1:9", 0, 0)
+    assert row.settings == UNICODE and row.request == {**job_request(), "ClientRequestToken": "tok"}
+
+
+def job_request():
+    import json
+
+    return json.loads(UNICODE_REQUEST)
+
+
+def test_settings_written_by_an_older_version_get_todays_defaults():
+    from gui.core.jobstore import settings_from_json
+
+    assert settings_from_json("{}") == JobSettings()
+    assert settings_from_json('{"filters": {"label_inclusions": ["Dog"]}}') == JobSettings(
+        LabelFilters(("Dog",)), 50.0, None, None)
+
+
+def test_a_started_job_forgets_its_claim_and_last_error(tmp_path):
+    with JobStore(tmp_path / "jobs.sqlite3", clock=lambda: 500.0) as store:
+        [job] = store.add_jobs([_base()])
+        store.claim(SCOPE, owner=ELSEWHERE, max_active=5, limit=5, lease_seconds=60,
+                    is_abandoned=claim_is_abandoned)
+        store.requeue(job.id, next_attempt_at=0, message="Throttled", error_code="ThrottlingException")
+        store.claim(SCOPE, owner=ELSEWHERE, max_active=5, limit=5, lease_seconds=60,
+                    is_abandoned=claim_is_abandoned)
+        assert store.mark_started(job.id, "JOB-1", started_at=510.0)
+        row = store.get(job.id)
+    assert (row.status, row.job_id, row.started_at, row.status_message, row.error_code, row.claimed_by,
+            row.lease_until, row.attempts) == (JobStatus.IN_PROGRESS, "JOB-1", 510.0, None, None, None, None, 2)
+
+
+def test_a_retried_job_starts_afresh_with_a_new_token(tmp_path):
+    ticks = iter([100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0])
+    with JobStore(tmp_path / "jobs.sqlite3", clock=lambda: next(ticks)) as store:
+        [job] = store.add_jobs([_base()])
+        store.claim(SCOPE, owner=ELSEWHERE, max_active=5, limit=5, lease_seconds=60,
+                    is_abandoned=claim_is_abandoned, now=150.0)
+        store.mark_started(job.id, "JOB-1", started_at=160.0)
+        store.mark_finished(job.id, JobStatus.FAILED, message="bad video", finished_at=170.0)
+        store.set_results(job.id, label_count=4)
+        retried = store.retry(job.id)
+    assert retried is not None
+    assert (retried.status, retried.job_id, retried.status_message, retried.error_code, retried.started_at,
+            retried.finished_at, retried.label_count, retried.results_fetched, retried.attempts,
+            retried.next_attempt_at, retried.claimed_by, retried.lease_until) == (
+        JobStatus.QUEUED, None, None, None, None, None, None, False, 0, 0, None, None)
+    assert retried.submitted_at > job.submitted_at and retried.client_token != job.client_token
+    assert retried.request == {**job.request, "ClientRequestToken": retried.client_token}
+    assert retried.dedupe_key == job.dedupe_key  # the same job again, for the duplicate rule
