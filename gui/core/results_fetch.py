@@ -62,7 +62,6 @@ class FetchCancelled(KnownError):
         super().__init__("Fetch cancelled", f"Fetching the results of job {job_id} was cancelled.")
 
 
-
 Progress = Callable[[FetchProgress], Any]
 
 

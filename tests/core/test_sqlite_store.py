@@ -345,3 +345,17 @@ def test_a_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
         SQLiteFile(blocker / "data" / "t.sqlite3", _schema()).open()
     assert info.value.message.title == "Cannot create the data folder"
     assert "Not a directory" in info.value.message.text
+
+
+def test_the_apps_data_folder_is_created_private_under_umask_022(tmp_path, umask_022):
+    from gui.core.jobstore import JobStore
+    from gui.core.paths import resolve_paths
+    from gui.core.results_store import ResultsStore
+
+    paths = resolve_paths(tmp_path / "app").ensure()
+    assert _mode(paths.data_dir) == 0o700
+    with JobStore(paths.jobs_db), ResultsStore(paths.results_db):
+        for name in ("jobs.sqlite3", "results.sqlite3"):
+            for suffix in ("", "-wal", "-shm"):
+                p = paths.data_dir / f"{name}{suffix}"
+                assert p.exists() and _mode(p) == 0o600, p
