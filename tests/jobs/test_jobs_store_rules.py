@@ -248,3 +248,56 @@ def test_a_retried_job_starts_afresh_with_a_new_token(tmp_path):
     assert retried.submitted_at > job.submitted_at and retried.client_token != job.client_token
     assert retried.request == {**job.request, "ClientRequestToken": retried.client_token}
     assert retried.dedupe_key == job.dedupe_key  # the same job again, for the duplicate rule
+
+
+# -- state changes only from the states that allow them -----------------------------------------------------
+
+
+def test_counts_are_per_scope_and_zero_for_absent_states(tmp_path):
+    other = Scope(SCOPE.account, "eu-west-1", SCOPE.endpoint)
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        store.add_jobs([_base(key=f"{i}.mp4") for i in range(3)])
+        [gone] = store.add_jobs([_base(scope=other)])
+        store.cancel(gone.id)
+        counts = store.counts(SCOPE)
+        assert counts == {s: (3 if s is JobStatus.QUEUED else 0) for s in JobStatus}
+        assert store.counts(other)[JobStatus.CANCELLED] == 1
+        store.remove(gone.id)
+        assert store.counts(other)[JobStatus.CANCELLED] == 0  # removed rows are not counted
+        assert store.counts()[JobStatus.QUEUED] == 3
+
+
+def test_nothing_queued_and_nothing_known_answer_none(tmp_path):
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        assert store.next_due(SCOPE) is None
+        assert store.known_duration_ms("s3://videos/a.mp4") is None
+        assert store.get(12345) is None and store.by_job_id("nope") is None and store.by_token("nope") is None
+
+
+def test_ended_jobs_cannot_be_failed_requeued_or_started_again(tmp_path):
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        [job] = store.add_jobs([_base()])
+        assert not store.requeue(job.id, next_attempt_at=0, message="x")  # queued, not being sent
+        store.claim(SCOPE, owner=ELSEWHERE, max_active=5, limit=5, lease_seconds=60,
+                    is_abandoned=claim_is_abandoned)
+        store.mark_started(job.id, "JOB-1")
+        assert store.mark_finished(job.id, JobStatus.SUCCEEDED)
+        assert not store.mark_failed(job.id, "late failure")
+        assert not store.requeue(job.id, next_attempt_at=0, message="late retry")
+        assert not store.cancel(job.id)
+        row = store.get(job.id)
+        assert (row.status, row.status_message) == (JobStatus.SUCCEEDED, None)
+        with pytest.raises(ValueError):
+            store.mark_finished(job.id, JobStatus.QUEUED)
+
+
+def test_a_failed_submission_records_the_message_code_and_job_id(tmp_path):
+    with JobStore(tmp_path / "jobs.sqlite3", clock=lambda: 42.0) as store:
+        [job] = store.add_jobs([_base()])
+        store.claim(SCOPE, owner=ELSEWHERE, max_active=5, limit=5, lease_seconds=60,
+                    is_abandoned=claim_is_abandoned)
+        assert store.mark_failed(job.id, "Access denied", error_code="AccessDeniedException", job_id="JOB-9")
+        row = store.get(job.id)
+    assert (row.status, row.status_message, row.error_code, row.job_id, row.finished_at, row.claimed_by,
+            row.lease_until) == (JobStatus.FAILED, "Access denied", "AccessDeniedException", "JOB-9", 42.0,
+                                 None, None)

@@ -475,3 +475,18 @@ def test_deleting_a_job_removes_every_row_of_it_and_nothing_else(store):
     for table in ("results", "pages", "detections", "label_stats"):
         assert con.execute(f"SELECT DISTINCT result_id FROM {table}").fetchall() == [(keep,)], table
     assert con.execute("SELECT job_id FROM jobs").fetchall() == [("job-2",)]
+
+
+def test_a_thread_releases_its_connection_and_gets_a_new_one_later(store):
+    first = store._db()
+    store.release_connection()
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")  # closed
+    assert first not in store._connections
+    again = store._db()
+    assert again is not first and again.execute("SELECT 1").fetchone() == (1,)
+    store.release_connection()
+    store.release_connection()  # nothing left to release: no error
+    store.close()
+    with pytest.raises(ResultsStoreError):
+        store.summary("job-1")
