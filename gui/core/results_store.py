@@ -318,9 +318,9 @@ class ResultsStore:
     # -- writing (used by fetch_and_store) ----------------------------------------------------------------
 
     def begin_result(self, job_id: str, aggregation: str) -> int:
-        """Start a partial result and return its id (never one used before). Partial leftovers of the same
-        job and aggregation that no fetch has touched for :data:`STALE_PARTIAL_SECONDS` are dropped; a
-        partial result another fetch is still writing is left alone."""
+        """Start a partial result and return its id (never one used before). Partial results no fetch has
+        written to for :data:`STALE_PARTIAL_SECONDS` (left by a fetch that died) are dropped, whatever
+        their job; a partial result another fetch is still writing is left alone."""
         check_aggregation(aggregation)
         conn = self._db()
         now = self.clock()
@@ -328,9 +328,8 @@ class ResultsStore:
             stale = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT result_id FROM results WHERE job_id=? AND aggregation=? AND complete=0"
-                    " AND touched_at < ?",
-                    (job_id, aggregation, now - STALE_PARTIAL_SECONDS),
+                    "SELECT result_id FROM results WHERE complete=0 AND touched_at < ?",
+                    (now - STALE_PARTIAL_SECONDS,),
                 )
             ]
             for rid in stale:

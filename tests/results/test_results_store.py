@@ -338,12 +338,15 @@ def test_a_partial_result_left_by_a_dead_fetch_is_removed_by_the_next_fetch(tmp_
     clock = Clock()
     with ResultsStore(tmp_path / "r.sqlite3", clock=clock) as store:
         dead = _begin_with_pages(store, "job-1", _labels(10))
-        other_job = _begin_with_pages(store, "job-2", _labels(10))
-        clock.now += results_module.STALE_PARTIAL_SECONDS + 1
+        dead_other_job = _begin_with_pages(store, "job-3", _labels(10))
+        clock.now += results_module.STALE_PARTIAL_SECONDS / 2
+        live = _begin_with_pages(store, "job-2", _labels(10))
+        clock.now += results_module.STALE_PARTIAL_SECONDS / 2 + 1
         fresh = store.begin_result("job-1", TIMESTAMPS)
         rows = _stored_rows(store)
-        assert rows["results"] == [(other_job, 0), (fresh, 0)]  # another job's partial result stays
-        assert rows["pages"] == [(other_job, 0)] and rows["detections"] == [(other_job,)]
+        assert dead_other_job not in [rid for rid, _ in rows["results"]]  # any job's dead leftovers go
+        assert rows["results"] == [(live, 0), (fresh, 0)]  # a partial result written to recently stays
+        assert rows["pages"] == [(live, 0)] and rows["detections"] == [(live,)]
         with pytest.raises(ResultsStoreError):
             store.add_page(dead, 1, _page(_labels(5)))  # a late writer cannot bring it back
 
