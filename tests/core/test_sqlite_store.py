@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from gui.core.errors import KnownError
+from gui.core.errors import KnownError, UserMessage
 from gui.core.sqlite_store import Fault, Schema, SQLiteFile, classify
 
 V1 = "CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)"
@@ -274,15 +274,24 @@ def test_one_classification_of_sqlite_failures(tmp_path):
 
 def test_messages_for_what_the_user_can_act_on(tmp_path):
     f = SQLiteFile(tmp_path / "t.sqlite3", _schema(), lock_retry_seconds=3)
-    ro = f.error(sqlite3.OperationalError("attempt to write a readonly database"))
-    assert isinstance(ro, StoreError) and ro.message.title == "Test database is read-only"
-    assert ro.message.text == f"Cannot write '{f.path}' (attempt to write a readonly database)."
-    busy = f.error(sqlite3.OperationalError("database is locked"))
-    assert busy is not None and busy.message.title == "Test database busy"
-    assert busy.message.text == "Another program kept 't.sqlite3' locked for over 3 s."
-    full = f.error(sqlite3.OperationalError("database or disk is full"))
-    assert full is not None and full.message.title == "Cannot write the test database"
-    assert f.error(sqlite3.DatabaseError("file is not a database")).message.title == "Test database is damaged"
+    where = f"'{f.path}'"
+
+    def message(exc):
+        known = f.error(exc)
+        assert isinstance(known, StoreError)
+        return known.message
+
+    assert message(sqlite3.OperationalError("attempt to write a readonly database")) == UserMessage(
+        "Test database is read-only", f"Cannot write {where} (attempt to write a readonly database).",
+        "Check the permissions of the data folder, or choose another one with --data-dir.")
+    assert message(sqlite3.OperationalError("database is locked")) == UserMessage(
+        "Test database busy", "Another program kept 't.sqlite3' locked for over 3 s.",
+        "Nothing was lost; try again in a moment.")
+    assert message(sqlite3.OperationalError("database or disk is full")) == UserMessage(
+        "Cannot write the test database", f"{where}: database or disk is full.", "Free some disk space and try again.")
+    assert message(sqlite3.DatabaseError("file is not a database")) == UserMessage(
+        "Test database is damaged", f"{where}: file is not a database.",
+        "Restart the app: the damaged file is then kept aside and a new one started.")
     assert f.error(sqlite3.OperationalError("no such table: x")) is None
 
 
