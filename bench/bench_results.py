@@ -68,7 +68,8 @@ def raw_loop(client: Any, job_id: str, aggregation: str = "TIMESTAMPS") -> int:
 
 
 def bench_fetch(endpoint_url: str, job_id: str, runs: int, workdir: Path) -> tuple[int, int]:
-    from gui.core.results import SEGMENTS, TIMESTAMPS, ResultsStore, fetch_and_store
+    from gui.core.results_fetch import fetch_and_store
+    from gui.core.results_store import SEGMENTS, TIMESTAMPS, ResultsStore
 
     raw_client, our_client = _client(endpoint_url), _client(endpoint_url)
     raw_loop(raw_client, job_id)  # warm both clients and the sandbox's cache of the job's detections
@@ -154,7 +155,7 @@ def _wait(app: Any, done: Any, timeout: float = 60.0) -> float:
 def _gui_run(app: Any, store_path: Path, job_id: str, expected: int, record: Any) -> None:
     from PySide6.QtCore import Qt
 
-    from gui.core.results import ResultsStore
+    from gui.core.results_store import ResultsStore
     from gui.qt.results_view import ResultsView, results_pool
 
     store = ResultsStore(store_path)
@@ -244,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("fetch", "gui"), help="run one half only")
     args = parser.parse_args(argv)
 
-    from gui.core.results import ResultsStore, fetch_and_store
+    from gui.core.results_fetch import fetch_and_store
+    from gui.core.results_store import ResultsStore
     from gui.sandbox import Sandbox
 
     with tempfile.TemporaryDirectory() as tmp, Sandbox(

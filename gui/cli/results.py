@@ -25,7 +25,8 @@ from gui.core.export import default_aggregation, export_job
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore
 from gui.core.paths import AppPaths
-from gui.core.results import ResultsStore, fetch_and_store
+from gui.core.results_fetch import fetch_and_store
+from gui.core.results_store import ResultsStore
 from gui.options import add_connection_args
 
 

@@ -28,7 +28,8 @@ from gui.core.jobstore import AddResult, JobRecord, JobStore, NewJob, Scope
 from gui.core.loop import BackgroundLoop
 from gui.core.paths import AppPaths
 from gui.core.poller import Poller, PollPolicy
-from gui.core.results import Cancellable, FetchProgress, ResultsStore, ResultSummary, fetch_and_store
+from gui.core.results_fetch import Cancellable, FetchProgress, fetch_and_store
+from gui.core.results_store import ResultsStore, ResultSummary
 from gui.core.settings import load_section, save_app_settings
 from gui.core.submitter import SubmitPolicy, Submitter
 from gui.core.types import ClientFactory, JobSettings, S3Object

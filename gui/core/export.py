@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gui.core.atomic import atomic_write_text
 from gui.core.errors import KnownError
-from gui.core.results import SEGMENTS, TIMESTAMPS, Detection, ResultsStore
+from gui.core.results_store import SEGMENTS, TIMESTAMPS, Detection, ResultsStore
 
 FORMATS = ("json", "csv", "vtt")
 FORMAT_NAMES = {"json": "JSON (pages as returned by AWS)", "csv": "CSV (one row per detection)", "vtt": "WebVTT"}

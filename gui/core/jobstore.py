@@ -3,13 +3,9 @@
 AWS has no API that lists label-detection jobs, so this file *is* the job list. It must survive
 crashes and two processes writing at once:
 
-- ``PRAGMA user_version`` + linear migrations, each run in a transaction after a backup copy of the
-  file; a database written by a newer version of the app is refused and left untouched.
-- WAL journal, ``busy_timeout`` and write transactions taken with ``BEGIN IMMEDIATE`` (so two writers
-  queue instead of dead-locking), plus a retry loop around "database is locked": that error never
-  reaches the user.
-- A file that is not a readable database is renamed ``.corrupt`` (never deleted), a new one is started
-  and :attr:`JobStore.problem` says so.
+- The file is opened through :class:`gui.core.sqlite_store.SQLiteFile`: versioned schema and migrations
+  (backup first, newer files refused), WAL, busy timeout, write transactions that wait out another
+  writer, a corrupt file kept aside and reported in :attr:`JobStore.problem`.
 - Every write bumps a store-wide version counter and stamps the rows it changed, so a view asks
   :meth:`JobStore.changed_since` for just what changed (including rows written by another process).
 """
@@ -30,21 +26,17 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from gui.core.atomic import keep_aside
 from gui.core.errors import KnownError
 from gui.core.jobstates import JobStatus
-from gui.core.sqlite_wal import switch_to_wal
+from gui.core.sqlite_store import BUSY_TIMEOUT_MS, LOCK_RETRY_SECONDS, Migration, Schema, SQLiteFile
 from gui.core.types import JobSettings, LabelFilters, NotificationChannel
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
-BUSY_TIMEOUT_MS = 5_000
-LOCK_RETRY_SECONDS = 30.0  # on top of busy_timeout: how long a write keeps trying before giving up
 
-# Migrations: _MIGRATIONS[n] turns a version-n database into version n+1 (0 = empty file): an SQL
-# script, or a function of the connection (run inside the migration transaction).
-_MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
+# Migrations (see gui.core.sqlite_store.Schema): _MIGRATIONS[n] turns a version-n database into n+1.
+_MIGRATIONS: dict[int, Migration] = {
     0: """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO meta (key, value) VALUES ('version', 0);
@@ -108,6 +100,18 @@ def _fill_dedupe_keys(conn: sqlite3.Connection) -> None:
 
 
 _MIGRATIONS[2] = _fill_dedupe_keys
+
+
+def _schema() -> Schema:
+    return Schema(
+        "Job database",
+        SCHEMA_VERSION,
+        _MIGRATIONS,
+        error=JobStoreError,
+        fresh="a new, empty job list was started",
+        synchronous="FULL",  # a committed job survives a crash or power cut
+        check_on_open=True,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -296,21 +300,6 @@ class JobStoreError(KnownError):
     pass
 
 
-def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
-    text = str(exc).lower()
-    return any(s in text for s in ("file is not a database", "malformed", "file is encrypted"))
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def _is_read_only(exc: sqlite3.DatabaseError) -> bool:
-    text = str(exc).lower()
-    return "readonly" in text or "read-only" in text or "unable to open database" in text
-
-
 # ----------------------------------------------------------------------------------------------------------
 # The store
 # ----------------------------------------------------------------------------------------------------------
@@ -335,106 +324,25 @@ class JobStore:
         self.clock = clock
         self.busy_timeout_ms = busy_timeout_ms
         self.lock_retry_seconds = lock_retry_seconds
-        self.problem: str | None = None
-        self.kept_aside: Path | None = None
-        self.backup: Path | None = None
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise JobStoreError(
-                "Cannot create the data folder", f"'{self.path.parent}': {exc.strerror or exc}."
-            ) from exc
-        try:
-            self._conn = self._open()
-        except sqlite3.DatabaseError as exc:
-            if not _is_corrupt(exc):
-                raise self._open_error(exc) from exc
-            self._keep_corrupt_aside(exc)
-            try:
-                self._conn = self._open()
-            except sqlite3.DatabaseError as exc2:
-                raise self._open_error(exc2) from exc2
-
-    # -- opening ------------------------------------------------------------------------------------------
-
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            str(self.path), timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        self._file = SQLiteFile(
+            self.path, _schema(), busy_timeout_ms=busy_timeout_ms, lock_retry_seconds=lock_retry_seconds
         )
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise JobStoreError(
-                    "Job database from a newer version",
-                    f"'{self.path}' has schema version {version}; this app understands up to {SCHEMA_VERSION}.",
-                    "Update the app. The file was left untouched.",
-                )
-            if version > 0:
-                # Reading the schema detects a file that is not a database before we change anything.
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-                result = conn.execute("PRAGMA quick_check").fetchone()[0]
-                if result != "ok":
-                    raise sqlite3.DatabaseError(f"database disk image is malformed ({result})")
-            switch_to_wal(conn, self.busy_timeout_ms / 1000)
-            conn.execute("PRAGMA synchronous = FULL")  # a committed job survives a crash or power cut
-            conn.execute("PRAGMA foreign_keys = ON")
-            if version < SCHEMA_VERSION:
-                self._migrate(conn, version)
-            return conn
-        except BaseException:
-            conn.close()
-            raise
+        self._conn: sqlite3.Connection | None = self._file.open()
 
-    def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
-        if version > 0:
-            self.backup = self.path.with_name(f"{self.path.name}.bak-v{version}")
-            backup = sqlite3.connect(str(self.backup))
-            try:
-                conn.backup(backup)
-            finally:
-                backup.close()
-            log.info("Backed up the job database to %s before migrating from v%d", self.backup, version)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            current = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
-            while current < SCHEMA_VERSION:
-                step = _MIGRATIONS[current]
-                if callable(step):
-                    step(conn)
-                else:
-                    for statement in _statements(step):
-                        conn.execute(statement)
-                current += 1
-                conn.execute(f"PRAGMA user_version = {current}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    @property
+    def problem(self) -> str | None:
+        """A message when a corrupt file was kept aside on opening (None: all well)."""
+        return self._file.problem
 
-    def _keep_corrupt_aside(self, exc: Exception) -> None:
-        aside = keep_aside(self.path)
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists():
-                keep_aside(side)
-        self.kept_aside = aside
-        self.problem = (
-            f"The job database '{self.path}' could not be read ({exc}). It was kept as '{aside.name}' "
-            "and a new, empty job list was started."
-        )
-        log.error("%s", self.problem)
+    @property
+    def kept_aside(self) -> Path | None:
+        return self._file.kept_aside
 
-    def _open_error(self, exc: sqlite3.DatabaseError) -> JobStoreError:
-        if _is_read_only(exc):
-            return JobStoreError(
-                "Job database is read-only",
-                f"Cannot write '{self.path}' ({exc}).",
-                "Check the permissions of the data folder, or choose another one with --data-dir.",
-            )
-        return JobStoreError("Cannot open the job database", f"'{self.path}': {exc}.")
+    @property
+    def backup(self) -> Path | None:
+        """The copy made before migrating an older file, if any."""
+        return self._file.backup
 
     def close(self) -> None:
         with self._lock:
@@ -464,51 +372,15 @@ class JobStore:
 
     @contextmanager
     def _write(self) -> Iterator[tuple[sqlite3.Connection, int]]:
-        """A write transaction; yields (connection, the version number to stamp on changed rows).
-
-        ``BEGIN IMMEDIATE`` takes the write lock up front (waiting up to busy_timeout); if another
-        process still holds it, we keep retrying for ``lock_retry_seconds`` rather than fail.
-        """
+        """A write transaction; yields (connection, the version number to stamp on changed rows)."""
         with self._lock:
             if self._conn is None:
                 raise JobStoreError("Job database closed", f"'{self.path}' was closed.")
-            conn = self._conn
-            deadline = time.monotonic() + self.lock_retry_seconds
-            delay = 0.01
-            while True:
-                try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    break
-                except sqlite3.OperationalError as exc:
-                    if not _is_busy(exc) or time.monotonic() > deadline:
-                        raise self._write_error(exc) from exc
-                    time.sleep(delay)
-                    delay = min(0.5, delay * 2)
-            try:
+            with self._file.transaction(self._conn) as conn:
                 version = conn.execute(
                     "UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value"
                 ).fetchone()[0]
                 yield conn, int(version)
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-                if isinstance(exc, sqlite3.OperationalError):
-                    raise self._write_error(exc) from exc
-                raise
-
-    def _write_error(self, exc: sqlite3.OperationalError) -> JobStoreError:
-        if _is_read_only(exc):
-            return self._open_error(exc)
-        if _is_busy(exc):
-            return JobStoreError(
-                "Job database busy",
-                f"Another program kept '{self.path.name}' locked for over {self.lock_retry_seconds:.0f} s.",
-                "Your jobs are safe; try again in a moment.",
-            )
-        return JobStoreError("Job database error", f"'{self.path}': {exc}.")
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -906,10 +778,6 @@ def _record(row: Sequence[Any]) -> JobRecord:
     data["results_fetched"] = bool(data["results_fetched"])
     data["removed"] = bool(data["removed"])
     return JobRecord(**data)
-
-
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def host_name() -> str:

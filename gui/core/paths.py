@@ -39,7 +39,10 @@ class AppPaths:
         return self.log_dir / "rekognition-labeler.log"
 
     def ensure(self) -> AppPaths:
-        for d in (self.data_dir, self.config_dir, self.cache_dir, self.log_dir):
+        if not self.data_dir.is_dir():  # the job list and results: private, whatever the umask
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.data_dir, 0o700)
+        for d in (self.config_dir, self.cache_dir, self.log_dir):
             d.mkdir(parents=True, exist_ok=True)
         return self
 

@@ -887,7 +887,7 @@ class JobsPanel(QWidget):
     def open_results(self, record: JobRecord) -> QWidget | None:
         """Open the results engineer's view for ``record`` (fetching first when not stored)."""
         try:
-            from gui.core.results import ResultsStore
+            from gui.core.results_store import ResultsStore
             from gui.qt.results_view import open_results
         except ImportError:
             self._refuse("Results unavailable", "The results viewer is not part of this build.")

@@ -54,16 +54,8 @@ from PySide6.QtWidgets import (
 
 from gui.core.errors import UserMessage
 from gui.core.export import FORMAT_NAMES, FORMAT_SUFFIXES, FORMATS, export_job
-from gui.core.results import (
-    SEGMENTS,
-    TIMESTAMPS,
-    Detection,
-    FetchProgress,
-    LabelSummary,
-    ResultsStore,
-    ResultSummary,
-    fetch_and_store,
-)
+from gui.core.results_fetch import FetchProgress, fetch_and_store
+from gui.core.results_store import SEGMENTS, TIMESTAMPS, Detection, LabelSummary, ResultsStore, ResultSummary
 from gui.qt.timeline import DEFAULT_BINS, TimelineData, TimelineWidget, format_ms, timeline_from_runs
 from gui.qt.workers import Worker
 

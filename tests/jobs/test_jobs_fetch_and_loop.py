@@ -19,7 +19,7 @@ from gui.core.errors import KnownError
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobStore, Scope, new_job
 from gui.core.loop import BackgroundLoop
-from gui.core.results import ResultsStore
+from gui.core.results_store import ResultsStore
 from gui.core.types import JobSettings
 
 DEMO = ("demo-videos", "city/city-traffic.mp4")

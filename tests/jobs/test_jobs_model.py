@@ -201,3 +201,26 @@ def test_proxy_sorts_by_submission_time_not_by_row_order(tmp_path):
     assert order() == oldest_first
     proxy.sort(SUBMITTED, Qt.SortOrder.DescendingOrder)
     assert order() == oldest_first[::-1]
+
+
+def test_proxy_sorts_a_retried_job_by_its_new_submission_time(tmp_path):
+    """Distinct submission times, and a retried job (a new submission) that is newer than rows added
+    after it: the order follows the times, both ways."""
+    ticks = iter(float(t) for t in range(1_700_000_000, 1_700_001_000, 10))
+    with JobStore(tmp_path / "jobs.sqlite3", clock=lambda: next(ticks)) as store:
+        first, second, third = (_add(store, 1, prefix=f"clip-{i}")[0] for i in range(3))
+        assert len({first.submitted_at, second.submitted_at, third.submitted_at}) == 3
+        store.mark_failed(first.id, "x")
+        assert store.retry(first.id) is not None
+        model = JobTableModel()
+        model.reset(store.jobs(), SCOPE)
+    proxy = JobFilterProxy()
+    proxy.setSourceModel(model)
+
+    def keys():
+        return [proxy.data(proxy.index(r, 0), JobRole).key for r in range(proxy.rowCount())]
+
+    proxy.sort(SUBMITTED, Qt.SortOrder.DescendingOrder)
+    assert keys() == ["clip-0-0.mp4", "clip-2-0.mp4", "clip-1-0.mp4"]
+    proxy.sort(SUBMITTED, Qt.SortOrder.AscendingOrder)
+    assert keys() == ["clip-1-0.mp4", "clip-2-0.mp4", "clip-0-0.mp4"]

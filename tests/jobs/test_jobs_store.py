@@ -3,14 +3,16 @@ claims under a limit shared by two connections, and concurrent writers without "
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 
 import pytest
 
-from gui.core import jobstore
+from gui.core import jobstore, sqlite_store
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import SCHEMA_VERSION, JobStore, JobStoreError, Scope, new_job, settings_from_json
 from gui.core.types import JobSettings, LabelFilters, NotificationChannel
@@ -36,7 +38,7 @@ def _claim(store, scope=SCOPE, owner="me", max_active=20, limit=100, now=None):
 def _v1_database(path):
     """A database as version 1 of the app wrote it (the first migration only) with one job."""
     conn = sqlite3.connect(path)
-    for statement in jobstore._statements(jobstore._MIGRATIONS[0]):
+    for statement in sqlite_store.statements(jobstore._MIGRATIONS[0]):
         conn.execute(statement)
     request = {"ClientRequestToken": "tok1", "MinConfidence": 50, "Video": {"S3Object": {"Bucket": "b", "Name": "a.mp4"}}}
     conn.execute(
@@ -65,13 +67,17 @@ def test_new_database_is_at_the_current_version_in_wal_mode(tmp_path):
 
 def test_migration_from_v1_keeps_rows_fills_new_columns_and_backs_up_first(tmp_path):
     path = tmp_path / "jobs.sqlite3"
-    request = _v1_database(path)
+    _v1_database(path)
     with JobStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         [job] = store.jobs()
         assert (job.job_id, job.status, job.client_token) == ("JOB1", JobStatus.IN_PROGRESS, "tok1")
         assert job.attempts == 0 and job.duration_ms is None and job.next_attempt_at == 0
-        assert job.dedupe_key == jobstore.dedupe_key(Scope("1", "us-east-1", ""), request)
+        # The key of a v1 row, built by hand: SHA-256 of [account, region, endpoint, request without its
+        # token] as JSON with sorted keys. Rows stored by older versions must keep matching new ones.
+        text = '["1", "us-east-1", "", {"MinConfidence": 50, "Video": {"S3Object": {"Bucket": "b", "Name": "a.mp4"}}}]'
+        assert job.dedupe_key == hashlib.sha256(text.encode()).hexdigest()
+        assert job.dedupe_key == "c573284e214c5840b49ca2ed68f2705cfdae8f080fb541eedb1c189dd84a1eb1"
         assert store.backup is not None and store.backup.name == "jobs.sqlite3.bak-v1"
     backup = sqlite3.connect(tmp_path / "jobs.sqlite3.bak-v1")
     assert backup.execute("PRAGMA user_version").fetchone()[0] == 1
@@ -116,12 +122,13 @@ def test_corrupt_database_is_kept_aside_and_reported(tmp_path):
     garbage = b"this is not an SQLite database, just bytes " * 100
     path.write_bytes(garbage)
     with JobStore(path) as store:
-        assert store.problem is not None and "jobs.sqlite3.corrupt" in store.problem
-        assert store.kept_aside == tmp_path / "jobs.sqlite3.corrupt"
+        aside = store.kept_aside
+        assert aside is not None and re.fullmatch(r"jobs\.sqlite3\.corrupt-\d{8}T\d{12}Z", aside.name)
+        assert store.problem is not None and f"kept as '{aside.name}'" in store.problem
         assert store.jobs() == []
         store.add_jobs(_jobs(1))  # the new store works
         assert len(store.jobs()) == 1
-    assert (tmp_path / "jobs.sqlite3.corrupt").read_bytes() == garbage  # never deleted
+    assert aside.read_bytes() == garbage  # never deleted
 
 
 def test_a_second_corrupt_file_does_not_overwrite_the_first(tmp_path):
@@ -336,3 +343,25 @@ def test_many_openers_of_a_brand_new_database_never_see_locked(tmp_path):
         for t in threads:
             t.join(30)
     assert failures == []
+
+
+def test_migration_fills_the_dedupe_key_of_every_scope_and_skips_unreadable_requests(tmp_path):
+    path = tmp_path / "jobs.sqlite3"
+    _v1_database(path)
+    conn = sqlite3.connect(path)
+    request = {"ClientRequestToken": "tok2", "MinConfidence": 60, "Video": {"S3Object": {"Bucket": "b", "Name": "é.mp4"}}}
+    for token, text in (("tok2", json.dumps(request)), ("tok3", "not json")):
+        conn.execute(
+            "INSERT INTO jobs (bucket, key, video_uri, settings_json, request_json, client_token, status, "
+            "submitted_at, updated_at, account, region, endpoint, version) VALUES ('b', 'é.mp4', 's3://b/é.mp4', "
+            "?, ?, ?, 'QUEUED', 2.0, 2.0, '2', 'eu-west-1', 'http://127.0.0.1:9', 2)",
+            (jobstore.settings_to_json(JobSettings()), text, token),
+        )
+    conn.commit()
+    conn.close()
+    with JobStore(path) as store:
+        keys = {j.client_token: j.dedupe_key for j in store.jobs()}
+    text = ('["2", "eu-west-1", "http://127.0.0.1:9", {"MinConfidence": 60, '
+            '"Video": {"S3Object": {"Bucket": "b", "Name": "é.mp4"}}}]')
+    assert keys["tok2"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert keys["tok3"] == ""  # left without a key: always submitted, never wrongly skipped

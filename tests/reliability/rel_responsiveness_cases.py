@@ -32,7 +32,7 @@ from gui.core.connection import Connection
 from gui.core.jobstates import JobStatus
 from gui.core.paths import resolve_paths
 from gui.core.poller import PollPolicy
-from gui.core.results import ResultsStore
+from gui.core.results_store import ResultsStore
 from gui.core.submitter import SubmitPolicy
 from gui.core.types import ConnectionSpec, JobSettings, S3Object
 from gui.qt.browser_panel import BrowserPanel

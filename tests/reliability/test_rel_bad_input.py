@@ -400,11 +400,16 @@ def video_too_long(ctx: Ctx) -> Outcome:
 # ----------------------------------------------------------------------------------------------------------
 
 
+def _kept_aside_jobs_db(ctx: Ctx) -> Path:
+    [aside] = [p for p in ctx.paths.data_dir.glob("jobs.sqlite3.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
+    return aside
+
+
 def jobs_db_not_a_database(ctx: Ctx) -> Outcome:
     garbage = b"these bytes are not SQLite\n" * 200
     ctx.paths.jobs_db.write_bytes(garbage)
     outcome = ctx.cli("status")
-    assert (ctx.paths.data_dir / "jobs.sqlite3.corrupt").read_bytes() == garbage
+    assert _kept_aside_jobs_db(ctx).read_bytes() == garbage
     assert store_records(ctx.paths.jobs_db) == []  # a new, empty list was started
     return outcome
 
@@ -415,7 +420,7 @@ def jobs_db_damaged_pages(ctx: Ctx) -> Outcome:
     data[4096 : 3 * 4096] = b"\xa5" * (2 * 4096)  # pages 2-3 overwritten: the header still says SQLite
     ctx.paths.jobs_db.write_bytes(bytes(data))
     outcome = ctx.cli("status")
-    assert (ctx.paths.data_dir / "jobs.sqlite3.corrupt").read_bytes() == bytes(data)
+    assert _kept_aside_jobs_db(ctx).read_bytes() == bytes(data)
     return outcome
 
 
@@ -694,10 +699,10 @@ CATALOGUE = [
          "(25200000 ms > 21600000 ms).", 1),
     # -- the job database and the data folder ---------------------------------------------------------------
     Case("jobs-db-not-a-database", jobs_db_not_a_database,
-         "jobs.sqlite3' could not be read (file is not a database). It was kept as 'jobs.sqlite3.corrupt' and a "
-         "new, empty job list was started.", 0, store_replaced=True),
+         "jobs.sqlite3' could not be read (file is not a database). It was kept as 'jobs.sqlite3.corrupt-",
+         0, store_replaced=True),
     Case("jobs-db-damaged-pages", jobs_db_damaged_pages,
-         "It was kept as 'jobs.sqlite3.corrupt' and a new, empty job list was started.", 0, store_replaced=True),
+         "It was kept as 'jobs.sqlite3.corrupt-", 0, store_replaced=True),
     Case("jobs-db-from-a-newer-version", jobs_db_from_a_newer_version,
          "jobs.sqlite3' has schema version 99; this app understands up to 3. Update the app. The file was left "
          "untouched.", 5, store_replaced=True),

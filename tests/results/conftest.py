@@ -39,7 +39,7 @@ def scripted_job(scripted: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Any]:
-    from gui.core.results import ResultsStore
+    from gui.core.results_store import ResultsStore
 
     s = ResultsStore(tmp_path / "results.sqlite3")
     try:

@@ -12,7 +12,8 @@ from results_support import SCRIPT_SIZE, script
 
 from gui.core.errors import KnownError
 from gui.core.export import CSV_HEADER, export_job, format_time
-from gui.core.results import SEGMENTS, TIMESTAMPS, fetch_and_store
+from gui.core.results_fetch import fetch_and_store
+from gui.core.results_store import SEGMENTS, TIMESTAMPS
 
 TIMING = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3}) --> (\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3})$")
 

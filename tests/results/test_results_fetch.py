@@ -23,14 +23,8 @@ from results_support import (
 )
 
 from gui.core.errors import KnownError
-from gui.core.results import (
-    SEGMENTS,
-    TIMESTAMPS,
-    FetchCancelled,
-    FetchProgress,
-    RetryPolicy,
-    fetch_and_store,
-)
+from gui.core.results_fetch import FetchCancelled, FetchProgress, RetryPolicy, fetch_and_store
+from gui.core.results_store import SEGMENTS, TIMESTAMPS
 
 FAST_RETRY = RetryPolicy(max_attempts=12, base_delay=0.01, max_delay=0.05)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.core.results import SEGMENTS, TIMESTAMPS, LabelSummary, fetch_and_store
+from gui.core.results_fetch import fetch_and_store
+from gui.core.results_store import SEGMENTS, TIMESTAMPS, LabelSummary
 from gui.qt.results_view import (
     DetectionsModel,
     LabelFilterProxy,

@@ -3,20 +3,23 @@ and the sort/search/paging queries the views use."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 
 import pytest
 from results_support import SCRIPT_SIZE, script
 
-from gui.core import results as results_module
+from gui.core import results_store as results_module
+from gui.core import sqlite_store
 from gui.core.errors import explain
-from gui.core.results import (
+from gui.core.results_store import (
     SCHEMA_VERSION,
     SEGMENTS,
     TIMESTAMPS,
     ResultsStore,
     ResultsStoreError,
+    ResultSummary,
 )
 
 
@@ -78,11 +81,12 @@ def test_migrations_run_in_order_and_in_a_transaction(tmp_path, monkeypatch):
     path = tmp_path / "r.sqlite3"
     with ResultsStore(path):
         pass
-    # a hypothetical version 2 adds a column; the data of version 1 must survive
-    monkeypatch.setattr(results_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(results_module._MIGRATIONS, 1, "ALTER TABLE jobs ADD COLUMN note TEXT")
+    # a hypothetical next version adds a column; the data of the current version must survive
+    monkeypatch.setattr(results_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(results_module._MIGRATIONS, SCHEMA_VERSION, "ALTER TABLE jobs ADD COLUMN note TEXT")
     with ResultsStore(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION + 1
+        assert store.backup is not None and store.backup.name == f"r.sqlite3.bak-v{SCHEMA_VERSION}"
         columns = [r[1] for r in store._db().execute("PRAGMA table_info(jobs)")]
         assert "note" in columns
 
@@ -91,16 +95,16 @@ def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
     path = tmp_path / "r.sqlite3"
     with ResultsStore(path):
         pass
-    monkeypatch.setattr(results_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(results_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setitem(
-        results_module._MIGRATIONS, 1, "ALTER TABLE jobs ADD COLUMN note TEXT; THIS IS NOT SQL"
+        results_module._MIGRATIONS, SCHEMA_VERSION, "ALTER TABLE jobs ADD COLUMN note TEXT; THIS IS NOT SQL"
     )
     with pytest.raises(sqlite3.OperationalError):
         ResultsStore(path)
     assert path.exists() and not path.with_name(path.name + ".corrupt").exists()
     con = sqlite3.connect(path)
     try:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert "note" not in [r[1] for r in con.execute("PRAGMA table_info(jobs)")]
     finally:
         con.close()
@@ -112,9 +116,9 @@ def test_a_corrupt_file_is_kept_aside_and_reported(tmp_path):
     path.write_bytes(garbage)
     with ResultsStore(path) as store:
         assert store.kept_aside is not None
-        assert store.kept_aside.name == "r.sqlite3.corrupt"
+        assert re.fullmatch(r"r\.sqlite3\.corrupt-\d{8}T\d{12}Z", store.kept_aside.name)
         assert store.kept_aside.read_bytes() == garbage
-        assert "kept as 'r.sqlite3.corrupt'" in store.problem
+        assert f"kept as '{store.kept_aside.name}'" in store.problem
         assert store.schema_version == SCHEMA_VERSION  # a fresh, working cache
         assert store.job_ids() == []
 
@@ -235,3 +239,257 @@ def test_reading_from_several_threads_while_writing(filled):
         t.join()
     assert errors == []
     assert store.job_ids() == ["job-1", "job-2"]
+
+
+def _detection(ms, name, *, aliases=(), categories=(), parents=()):
+    return {
+        "Timestamp": ms,
+        "Label": {
+            "Name": name,
+            "Confidence": 90.0,
+            "Aliases": [{"Name": a} for a in aliases],
+            "Categories": [{"Name": c} for c in categories],
+            "Parents": [{"Name": p} for p in parents],
+            "Instances": [],
+        },
+    }
+
+
+@pytest.fixture
+def named(store):
+    """Three labels whose alias, category and parent names appear nowhere else."""
+    items = [
+        _detection(0, "Automobile", aliases=("Motorcar",), categories=("Vehicles and Automotive",),
+                   parents=("Transportation",)),
+        _detection(40, "Golden Retriever", aliases=("Yellow Retriever",), categories=("Animals and Pets",),
+                   parents=("Dog", "Mammal")),
+        _detection(80, "Automobile", aliases=("Motorcar",), categories=("Vehicles and Automotive",),
+                   parents=("Transportation",)),
+        _detection(120, "Oak", categories=("Nature and Outdoors",), parents=("Plant",)),
+    ]
+    _store_pages(store, "job-n", [_page(items)])
+    return store
+
+
+@pytest.mark.parametrize(
+    ("search", "labels"),
+    [
+        ("motorcar", ["Automobile", "Automobile"]),  # an alias
+        ("YELLOW retr", ["Golden Retriever"]),  # an alias, any case
+        ("animals and pets", ["Golden Retriever"]),  # a category
+        ("outdoors", ["Oak"]),  # a category
+        ("mammal", ["Golden Retriever"]),  # a parent
+        ("transportation", ["Automobile", "Automobile"]),  # a parent
+        ("plant", ["Oak"]),  # a parent
+        ("oak", ["Oak"]),  # the name itself
+        ("retriever motorcar", []),  # one phrase, not a list of words
+    ],
+)
+def test_search_finds_a_label_by_alias_category_or_parent(named, search, labels):
+    assert [d.label for d in named.detections("job-n", search=search)] == labels
+    assert named.count_detections("job-n", search=search) == len(labels)
+    assert len(named.detection_ids("job-n", search=search)) == len(labels)
+
+
+def test_stored_detections_keep_aliases_categories_and_parents(named):
+    [dog] = named.detections("job-n", search="retriever")
+    assert (dog.aliases, dog.categories, dog.parents) == (("Yellow Retriever",), ("Animals and Pets",),
+                                                          ("Dog", "Mammal"))
+
+
+# -- two fetches of one job at once ------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self, now=1_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def _begin_with_pages(store, job_id, labels):
+    rid = store.begin_result(job_id, TIMESTAMPS)
+    store.add_page(rid, 0, _page(labels))
+    return rid
+
+
+def _stored_rows(store):
+    con = store._db()
+    return {
+        "results": con.execute("SELECT result_id, complete FROM results ORDER BY result_id").fetchall(),
+        "pages": con.execute("SELECT result_id, page_no FROM pages ORDER BY result_id, page_no").fetchall(),
+        "detections": con.execute("SELECT DISTINCT result_id FROM detections ORDER BY result_id").fetchall(),
+    }
+
+
+def test_a_fetch_never_removes_another_fetchs_live_partial_result(tmp_path):
+    clock = Clock()
+    with ResultsStore(tmp_path / "r.sqlite3", clock=clock) as store:
+        first = _begin_with_pages(store, "job-1", _labels(10))
+        clock.now += results_module.STALE_PARTIAL_SECONDS - 1  # the first fetch is slow, not dead
+        second = _begin_with_pages(store, "job-1", _labels(20))
+        assert second > first
+        assert _stored_rows(store)["results"] == [(first, 0), (second, 0)]
+        store.add_page(first, 1, _page(_labels(5)))  # the first fetch can go on writing
+
+
+def test_a_partial_result_left_by_a_dead_fetch_is_removed_by_the_next_fetch(tmp_path):
+    clock = Clock()
+    with ResultsStore(tmp_path / "r.sqlite3", clock=clock) as store:
+        dead = _begin_with_pages(store, "job-1", _labels(10))
+        dead_other_job = _begin_with_pages(store, "job-3", _labels(10))
+        clock.now += results_module.STALE_PARTIAL_SECONDS / 2
+        live = _begin_with_pages(store, "job-2", _labels(10))
+        clock.now += results_module.STALE_PARTIAL_SECONDS / 2 + 1
+        fresh = store.begin_result("job-1", TIMESTAMPS)
+        rows = _stored_rows(store)
+        assert dead_other_job not in [rid for rid, _ in rows["results"]]  # any job's dead leftovers go
+        assert rows["results"] == [(live, 0), (fresh, 0)]  # a partial result written to recently stays
+        assert rows["pages"] == [(live, 0)] and rows["detections"] == [(live,)]
+        with pytest.raises(ResultsStoreError):
+            store.add_page(dead, 1, _page(_labels(5)))  # a late writer cannot bring it back
+
+
+@pytest.mark.parametrize("order", ["first completes first", "second completes first"])
+def test_the_fetch_that_started_last_is_kept_and_the_other_discarded(tmp_path, order):
+    with ResultsStore(tmp_path / "r.sqlite3") as store:
+        first = _begin_with_pages(store, "job-1", _labels(10))
+        second = _begin_with_pages(store, "job-1", _labels(20))
+        if order == "first completes first":
+            assert store.complete_result(first, _page([])) is True
+            assert store.result_id("job-1") == first
+            assert store.complete_result(second, _page([])) is True
+        else:
+            assert store.complete_result(second, _page([])) is True
+            assert store.complete_result(first, _page([])) is False  # the loser's pages are discarded
+        assert store.result_id("job-1") == second
+        assert store.summary("job-1").detection_count == 20
+        rows = _stored_rows(store)
+        assert rows == {"results": [(second, 1)], "pages": [(second, 0)], "detections": [(second,)]}
+
+
+def test_result_ids_are_never_reused(tmp_path):
+    with ResultsStore(tmp_path / "r.sqlite3") as store:
+        rid = _begin_with_pages(store, "job-1", _labels(3))
+        store.discard_result(rid)
+        again = store.begin_result("job-1", TIMESTAMPS)
+        assert again > rid
+        store.complete_result(again, _page([]))
+        store.delete_job("job-1")
+        assert store.begin_result("job-1", TIMESTAMPS) > again
+
+
+def test_a_complete_result_is_not_discarded_and_cannot_be_completed_twice(tmp_path):
+    with ResultsStore(tmp_path / "r.sqlite3") as store:
+        rid = _begin_with_pages(store, "job-1", _labels(3))
+        store.complete_result(rid, _page([]))
+        store.discard_result(rid)
+        assert store.result_id("job-1") == rid
+        with pytest.raises(ResultsStoreError):
+            store.complete_result(rid, _page([]))
+        with pytest.raises(ResultsStoreError):
+            store.add_page(rid, 5, _page(_labels(1)))  # pages go to partial results only
+
+
+def _v1_cache(path):
+    """A results cache as version 1 wrote it: one complete result, and the pages of a result that the
+    race of two fetches deleted (orphans)."""
+    con = sqlite3.connect(path)
+    for statement in sqlite_store.statements(results_module._MIGRATIONS[0]):
+        con.execute(statement)
+    con.execute("INSERT INTO results(result_id, job_id, aggregation, complete, page_count, detection_count,"
+                " label_count, started_at) VALUES (7, 'job-1', 'TIMESTAMPS', 1, 1, 1, 1, 'x')")
+    con.execute("INSERT INTO pages VALUES (7, 0, '{}'), (8, 0, '{}')")
+    con.execute("INSERT INTO detections(result_id, timestamp_ms, label, confidence, instance_count, categories,"
+                " parents, aliases, instances) VALUES (7, 0, 'Dog', 90, 0, '[]', '[]', '[]', '[]'),"
+                " (8, 0, 'Cat', 90, 0, '[]', '[]', '[]', '[]')")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+
+
+def test_migration_to_v2_keeps_results_drops_orphans_and_never_reuses_ids(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    _v1_cache(path)
+    with ResultsStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.backup is not None and store.backup.name == "r.sqlite3.bak-v1"
+        assert store.result_id("job-1") == 7
+        assert _stored_rows(store) == {"results": [(7, 1)], "pages": [(7, 0)], "detections": [(7,)]}
+        rid = store.begin_result("job-1", TIMESTAMPS)
+        store.discard_result(rid)
+        assert store.begin_result("job-1", TIMESTAMPS) > rid > 7
+
+
+def _segment(start, end, name):
+    return {"Timestamp": start, "StartTimestampMillis": start, "EndTimestampMillis": end,
+            "DurationMillis": end - start, "Label": {"Name": name, "Confidence": 80.0}}
+
+
+def test_the_summary_of_a_job_with_both_aggregations(store):
+    page = _page([_detection(0, "Dog"), _detection(40, "Dog"), _detection(80, "Cat")])
+    page["JobTag"] = "batch-7"
+    _store_pages(store, "job-1", [page])
+    _store_pages(store, "job-1", [_page([_segment(0, 80, "Dog")])], SEGMENTS)
+    assert store.summary("job-1") == ResultSummary(
+        job_id="job-1",
+        label_count=2,
+        detection_count=3,
+        video_metadata={"Codec": "h264", "DurationMillis": 60_000, "Format": "QuickTime / MOV", "FrameRate": 30.0},
+        aggregations=(TIMESTAMPS, SEGMENTS),
+        segment_count=1,
+        page_count=1,
+        video_uri="s3://b/v.mp4",
+        job_tag="batch-7",
+        label_model_version="3.0",
+    )
+    assert store.summary("job-1").duration_ms == 60_000
+    assert store.summary("job-2") is None
+
+
+def test_the_summary_of_a_job_with_segments_only_and_no_metadata(store):
+    bare = {"JobStatus": "SUCCEEDED", "Labels": [_segment(0, 500, "Oak"), _segment(100, 900, "Oak"),
+                                                _segment(0, 200, "Sky")]}
+    rid = store.begin_result("job-s", SEGMENTS)
+    store.add_page(rid, 0, bare)
+    store.add_page(rid, 1, {"JobStatus": "SUCCEEDED", "Labels": [_segment(900, 950, "Sky")]})
+    store.complete_result(rid, bare)
+    assert store.summary("job-s") == ResultSummary(
+        job_id="job-s", label_count=2, detection_count=4, video_metadata={}, aggregations=(SEGMENTS,),
+        segment_count=4, page_count=2, video_uri="", job_tag="", label_model_version="",
+    )
+    assert store.summary("job-s").duration_ms == 0
+    [oak, sky] = sorted(store.label_summary("job-s", SEGMENTS), key=lambda s: s.label)
+    assert (oak.occurrences, oak.first_ms, oak.last_ms) == (2, 0, 900)  # SEGMENTS: the last segment's end
+    assert (sky.occurrences, sky.first_ms, sky.last_ms) == (2, 0, 950)
+    assert store.job_ids() == ["job-s"] and not store.has_results("job-s") and store.has_results("job-s", SEGMENTS)
+
+
+def test_deleting_a_job_removes_every_row_of_it_and_nothing_else(store):
+    _store_pages(store, "job-1", [_page([_detection(0, "Dog")])])
+    _store_pages(store, "job-1", [_page([_segment(0, 80, "Dog")])], SEGMENTS)
+    _store_pages(store, "job-2", [_page([_detection(0, "Cat")])])
+    partial = store.begin_result("job-1", TIMESTAMPS)
+    store.add_page(partial, 0, _page([_detection(5, "Owl")]))
+    store.delete_job("job-1")
+    con = store._db()
+    keep = store.result_id("job-2")
+    for table in ("results", "pages", "detections", "label_stats"):
+        assert con.execute(f"SELECT DISTINCT result_id FROM {table}").fetchall() == [(keep,)], table
+    assert con.execute("SELECT job_id FROM jobs").fetchall() == [("job-2",)]
+
+
+def test_a_thread_releases_its_connection_and_gets_a_new_one_later(store):
+    first = store._db()
+    store.release_connection()
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")  # closed
+    assert first not in store._connections
+    again = store._db()
+    assert again is not first and again.execute("SELECT 1").fetchone() == (1,)
+    store.release_connection()
+    store.release_connection()  # nothing left to release: no error
+    store.close()
+    with pytest.raises(ResultsStoreError):
+        store.summary("job-1")

@@ -7,7 +7,7 @@ import random
 import pytest
 from PySide6.QtCore import QPoint
 
-from gui.core.results import SEGMENTS, TIMESTAMPS
+from gui.core.results_store import SEGMENTS, TIMESTAMPS
 from gui.qt.timeline import (
     TimelineWidget,
     build_timeline,

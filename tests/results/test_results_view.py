@@ -13,7 +13,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QPushButton
 from results_support import DEMO_BUCKET, SCRIPT_SIZE, SCRIPTED_VIDEO, rekognition
 
-from gui.core.results import SEGMENTS, TIMESTAMPS, fetch_and_store
+from gui.core.results_fetch import fetch_and_store
+from gui.core.results_store import SEGMENTS, TIMESTAMPS
 from gui.qt.results_view import ResultsView, open_results
 from gui.qt.timeline import PALETTE
 

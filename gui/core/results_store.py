@@ -1,20 +1,24 @@
-"""Label-detection results: fetch every page of GetLabelDetection and keep it in a local SQLite cache.
+"""The local results cache: every page of GetLabelDetection kept in SQLite, one job at a time.
 
 AWS keeps results for 7 days only, and paging through 100,000 detections takes a while, so each job's
 results are stored once (the pages exactly as boto3 returned them, for the JSON export, plus one
 normalized row per detection with indexes for sorting and filtering) and opened from here afterwards.
+:mod:`gui.core.results_fetch` fills it.
 
-The store is safe to use from several threads: each thread gets its own connection (WAL mode lets
-readers run while a fetch writes). A fetch writes into a new, *partial* result and swaps it in only
-when the last page has arrived, so a failed or cancelled re-fetch never loses results already kept.
+The file is opened through :class:`gui.core.sqlite_store.SQLiteFile` (versioned schema, WAL, busy timeout,
+corrupt files kept aside). Each thread gets its own connection, so readers run while a fetch writes.
+
+A fetch writes into a new, *partial* result (its id is never reused: AUTOINCREMENT) and swaps it in only
+when the last page has arrived, so a failed or cancelled re-fetch never loses results already kept. Two
+fetches of the same job at once (the window and the CLI) each write their own partial result; at
+completion the one that started last wins and the other's pages are discarded, so exactly one result
+per job and aggregation is stored.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import queue
-import random
 import sqlite3
 import threading
 import time
@@ -24,21 +28,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from gui.core.atomic import keep_aside
-from gui.core.backoff import backoff_delay
-from gui.core.errors import KnownError, is_retryable
-from gui.core.sqlite_wal import switch_to_wal
+from gui.core.errors import KnownError
+from gui.core.sqlite_store import Migration, Schema, SQLiteFile
 
 log = logging.getLogger(__name__)
+
 
 TIMESTAMPS = "TIMESTAMPS"
 SEGMENTS = "SEGMENTS"
 AGGREGATIONS = (TIMESTAMPS, SEGMENTS)
 PAGE_SIZE = 1000  # GetLabelDetection's maximum MaxResults
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_MS = 10_000
+# A partial result nobody has added a page to for this long was left by a fetch that died (a live fetch
+# writes a page every few seconds, retries included): the next fetch of that job removes it.
+STALE_PARTIAL_SECONDS = 600.0
 
 # Columns the detections query may sort by (public name -> SQL expression).
 SORT_COLUMNS = {
@@ -51,7 +58,7 @@ SORT_COLUMNS = {
     "duration": "duration_ms",
 }
 
-_MIGRATIONS: dict[int, str] = {
+_MIGRATIONS: dict[int, Migration] = {
     # version n -> n+1
     0: """
     CREATE TABLE jobs (
@@ -110,7 +117,45 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (result_id, label)
     ) WITHOUT ROWID;
     """,
+    # v2: result ids are never reused (AUTOINCREMENT), so a fetch can never write into another fetch's
+    # result; ``touched_at`` tells a live partial result from one left by a fetch that died. Pages and
+    # rows of results that no longer exist (left by the race this fixes) are dropped.
+    1: """
+    CREATE TABLE results_v2 (
+        result_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL,
+        aggregation TEXT NOT NULL,
+        complete INTEGER NOT NULL DEFAULT 0,
+        page_count INTEGER NOT NULL DEFAULT 0,
+        detection_count INTEGER NOT NULL DEFAULT 0,
+        label_count INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL,
+        completed_at TEXT,
+        touched_at REAL NOT NULL DEFAULT 0
+    );
+    INSERT INTO results_v2(result_id, job_id, aggregation, complete, page_count, detection_count, label_count,
+                           started_at, completed_at)
+        SELECT result_id, job_id, aggregation, complete, page_count, detection_count, label_count, started_at,
+               completed_at FROM results;
+    DROP TABLE results;
+    ALTER TABLE results_v2 RENAME TO results;
+    CREATE UNIQUE INDEX results_one_complete ON results(job_id, aggregation) WHERE complete = 1;
+    DELETE FROM pages WHERE result_id NOT IN (SELECT result_id FROM results);
+    DELETE FROM detections WHERE result_id NOT IN (SELECT result_id FROM results);
+    DELETE FROM label_stats WHERE result_id NOT IN (SELECT result_id FROM results);
+    """,
 }
+
+
+def _schema() -> Schema:
+    return Schema(
+        "Results cache",
+        SCHEMA_VERSION,
+        _MIGRATIONS,
+        error=ResultsStoreError,
+        fresh="a new, empty cache was started",
+        synchronous="NORMAL",  # a crash may lose the last pages of a fetch: it is simply fetched again
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -165,34 +210,6 @@ class Detection:
     instances: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
 
-@dataclass(frozen=True)
-class FetchProgress:
-    """Reported after every page. ``fraction`` estimates progress from the last timestamp (pages come
-    sorted by time) against the video's duration; None when unknown."""
-
-    job_id: str
-    aggregation: str
-    pages: int
-    detections: int
-    fraction: float | None
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    base_delay: float = 0.25
-    max_delay: float = 20.0
-
-
-class Cancellable(Protocol):
-    @property
-    def cancelled(self) -> bool: ...
-
-
-class FetchCancelled(KnownError):
-    def __init__(self, job_id: str) -> None:
-        super().__init__("Fetch cancelled", f"Fetching the results of job {job_id} was cancelled.")
-
 
 class ResultsStoreError(KnownError):
     pass
@@ -214,91 +231,54 @@ def _names_of(text: str | None) -> list[str]:
 
 
 class ResultsStore:
-    """SQLite cache of label-detection results (``PRAGMA user_version`` schema, WAL, busy timeout).
+    """SQLite cache of label-detection results, opened through :class:`gui.core.sqlite_store.SQLiteFile`.
 
-    Opening a file that is not a database keeps it aside as ``<name>.corrupt`` and starts afresh;
-    ``problem``/``kept_aside`` say what happened so the app can tell the user. A file written by a newer
-    app version is refused with :class:`ResultsStoreError` and left untouched.
+    Opening a file that is not a database keeps it aside (``<name>.corrupt-<timestamp>``) and starts
+    afresh; ``problem``/``kept_aside`` say what happened so the app can tell the user. A file written by a
+    newer app version is refused with :class:`ResultsStoreError` and left untouched.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = Path(path)
-        self.problem: str | None = None
-        self.kept_aside: Path | None = None
+        self.clock = clock  # when a partial result was last written to (stale partial results)
+        self._file = SQLiteFile(self.path, _schema(), busy_timeout_ms=busy_timeout_ms)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._prepare()
-        except sqlite3.DatabaseError as exc:
-            if not _is_corruption(exc):
-                self._close_all()
-                raise
-            self._close_all()
-            self.kept_aside = keep_aside(self.path)
-            for suffix in ("-wal", "-shm"):
-                stale = self.path.with_name(self.path.name + suffix)
-                if stale.exists():
-                    keep_aside(stale)
-            self.problem = (
-                f"The results cache '{self.path}' could not be read ({exc}). "
-                f"It was kept as '{self.kept_aside.name}' and a new, empty cache was started."
-            )
-            log.warning(self.problem)
-            self._prepare()
+        self._adopt(self._file.open())
+
+    @property
+    def problem(self) -> str | None:
+        """A message when a corrupt file was kept aside on opening (None: all well)."""
+        return self._file.problem
+
+    @property
+    def kept_aside(self) -> Path | None:
+        return self._file.kept_aside
+
+    @property
+    def backup(self) -> Path | None:
+        """The copy made before migrating an older file, if any."""
+        return self._file.backup
 
     # -- connections ------------------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 10000")
+    def _adopt(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        self._local.conn = conn
+        with self._lock:
+            self._connections.append(conn)
         return conn
 
     def _db(self) -> sqlite3.Connection:
         if self._closed:
             raise ResultsStoreError("Results cache closed", f"'{self.path}' was closed.")
-        conn = getattr(self._local, "conn", None)
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect()
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+            conn = self._adopt(self._file.connect())
         return conn
-
-    def _prepare(self) -> None:
-        conn = self._db()
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            self.close()
-            raise ResultsStoreError(
-                "Results cache from a newer version",
-                f"'{self.path}' has schema version {version}; this app understands up to {SCHEMA_VERSION}.",
-                "Update the app, or point it at another data folder.",
-            )
-        mode = switch_to_wal(conn, 10.0)
-        if str(mode).lower() != "wal":
-            log.info("Results cache %s runs in journal mode %s", self.path, mode)
-        self._migrate(conn, version)
-
-    def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
-        while version < SCHEMA_VERSION:
-            script = _MIGRATIONS[version]
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                # executescript would commit; run statement by statement inside our transaction.
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                version += 1
-                conn.execute(f"PRAGMA user_version = {version}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            log.info("Results cache %s migrated to schema version %d", self.path, version)
 
     def _close_all(self) -> None:
         with self._lock:
@@ -338,22 +318,25 @@ class ResultsStore:
     # -- writing (used by fetch_and_store) ----------------------------------------------------------------
 
     def begin_result(self, job_id: str, aggregation: str) -> int:
-        """Start a partial result; earlier partial leftovers of the same job/aggregation are dropped."""
-        _check_aggregation(aggregation)
+        """Start a partial result and return its id (never one used before). Partial results no fetch has
+        written to for :data:`STALE_PARTIAL_SECONDS` (left by a fetch that died) are dropped, whatever
+        their job; a partial result another fetch is still writing is left alone."""
+        check_aggregation(aggregation)
         conn = self._db()
-        with _transaction(conn):
+        now = self.clock()
+        with self._file.transaction(conn):
             stale = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT result_id FROM results WHERE job_id=? AND aggregation=? AND complete=0",
-                    (job_id, aggregation),
+                    "SELECT result_id FROM results WHERE complete=0 AND touched_at < ?",
+                    (now - STALE_PARTIAL_SECONDS,),
                 )
             ]
             for rid in stale:
                 _delete_result_rows(conn, rid)
             cur = conn.execute(
-                "INSERT INTO results(job_id, aggregation, started_at) VALUES (?,?,?)",
-                (job_id, aggregation, _now()),
+                "INSERT INTO results(job_id, aggregation, started_at, touched_at) VALUES (?,?,?,?)",
+                (job_id, aggregation, _now(), now),
             )
         return int(cur.lastrowid or 0)
 
@@ -369,19 +352,35 @@ class ResultsStore:
                 {k: v for k, v in page.items() if k != "ResponseMetadata"}, ensure_ascii=False, separators=(",", ":")
             )
         conn = self._db()
-        with _transaction(conn):
+        with self._file.transaction(conn):
+            touched = conn.execute(
+                "UPDATE results SET touched_at=? WHERE result_id=? AND complete=0", (self.clock(), result_id)
+            ).rowcount
+            if not touched:
+                raise ResultsStoreError("Result missing", f"Result {result_id} is no longer in the cache.")
             conn.execute("INSERT INTO pages(result_id, page_no, body) VALUES (?,?,?)", (result_id, page_no, body))
             cur = conn.execute(_INSERT_DETECTIONS, {"rid": result_id, "body": body})
         return int(cur.rowcount)
 
-    def complete_result(self, result_id: int, page: dict[str, Any]) -> None:
-        """Compute the per-label figures, record the job's metadata, and swap the result in."""
+    def complete_result(self, result_id: int, page: dict[str, Any]) -> bool:
+        """Compute the per-label figures, record the job's metadata, and swap the result in, all in one
+        transaction. When a fetch of the same job that started later has already completed, its result
+        stays and this one's pages are discarded: returns False (True: this result is the stored one)."""
         conn = self._db()
-        with _transaction(conn):
-            row = conn.execute("SELECT job_id, aggregation FROM results WHERE result_id=?", (result_id,)).fetchone()
+        with self._file.transaction(conn):
+            row = conn.execute(
+                "SELECT job_id, aggregation FROM results WHERE result_id=? AND complete=0", (result_id,)
+            ).fetchone()
             if row is None:
                 raise ResultsStoreError("Result missing", f"Result {result_id} is not in the cache.")
             job_id, aggregation = row
+            newer = conn.execute(
+                "SELECT 1 FROM results WHERE job_id=? AND aggregation=? AND complete=1 AND result_id>?",
+                (job_id, aggregation, result_id),
+            ).fetchone()
+            if newer is not None:
+                _delete_result_rows(conn, result_id)
+                return False
             end_expr = "COALESCE(end_ms, timestamp_ms)" if aggregation == SEGMENTS else "timestamp_ms"
             conn.execute(
                 "INSERT INTO label_stats(result_id, label, occurrences, max_confidence, mean_confidence,"
@@ -436,18 +435,19 @@ class ResultsStore:
                     json.dumps(page.get("VideoMetadata") or {}),
                 ),
             )
+        return True
 
     def discard_result(self, result_id: int) -> None:
         """Drop a partial result (after a failure or cancel). A complete one is left alone."""
         conn = self._db()
-        with _transaction(conn):
+        with self._file.transaction(conn):
             row = conn.execute("SELECT complete FROM results WHERE result_id=?", (result_id,)).fetchone()
             if row is not None and not row[0]:
                 _delete_result_rows(conn, result_id)
 
     def delete_job(self, job_id: str) -> None:
         conn = self._db()
-        with _transaction(conn):
+        with self._file.transaction(conn):
             for (rid,) in conn.execute("SELECT result_id FROM results WHERE job_id=?", (job_id,)).fetchall():
                 _delete_result_rows(conn, rid)
             conn.execute("DELETE FROM jobs WHERE job_id=?", (job_id,))
@@ -603,7 +603,7 @@ class ResultsStore:
         return [r[0] for r in rows]
 
     def _require(self, job_id: str, aggregation: str) -> int:
-        _check_aggregation(aggregation)
+        check_aggregation(aggregation)
         rid = self.result_id(job_id, aggregation)
         if rid is None:
             raise ResultsStoreError(
@@ -614,25 +614,7 @@ class ResultsStore:
         return rid
 
 
-def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
-    """A damaged or foreign file, as opposed to a lock, a full disk or a failed migration."""
-    text = str(exc).lower()
-    return type(exc) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text
-
-
-class _transaction:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
-
-
-def _check_aggregation(aggregation: str) -> None:
+def check_aggregation(aggregation: str) -> None:
     if aggregation not in AGGREGATIONS:
         raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {aggregation!r}")
 
@@ -722,258 +704,3 @@ def _order(sort: str, descending: bool) -> str:
     direction = "DESC" if descending else "ASC"
     tiebreak = "" if column == "timestamp_ms" else f", timestamp_ms {direction}"
     return f"{column} {direction}{tiebreak}, id {direction}"
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Fetching
-# ----------------------------------------------------------------------------------------------------------
-
-Progress = Callable[[FetchProgress], Any]
-
-
-def fetch_and_store(
-    client: Any,
-    job_id: str,
-    store: ResultsStore,
-    *,
-    cancel: Cancellable | None = None,
-    progress: Progress | None = None,
-    aggregations: Sequence[str] = AGGREGATIONS,
-    retry: RetryPolicy | None = None,
-) -> ResultSummary:
-    """Fetch every page of GetLabelDetection for ``job_id`` (each aggregation in ``aggregations``) into
-    ``store`` and return the job's summary.
-
-    Throttling and 5xx answers are retried with exponential backoff and jitter; ``cancel.cancelled`` is
-    checked between pages (raising :class:`FetchCancelled`). A job that has not succeeded raises
-    :class:`KnownError`. What was stored before for the job stays until the new fetch is complete.
-    """
-    policy = retry or RetryPolicy()
-    if not aggregations:
-        raise ValueError("aggregations must name at least one of TIMESTAMPS, SEGMENTS")
-    for aggregation in aggregations:
-        _check_aggregation(aggregation)
-    for aggregation in aggregations:
-        _fetch_one(client, job_id, store, aggregation, cancel, progress, policy)
-    summary = store.summary(job_id)
-    assert summary is not None
-    return summary
-
-
-def _fetch_one(
-    client: Any,
-    job_id: str,
-    store: ResultsStore,
-    aggregation: str,
-    cancel: Cancellable | None,
-    progress: Progress | None,
-    policy: RetryPolicy,
-) -> None:
-    result_id: int | None = None
-    pages = detections = 0
-    token: str | None = None
-    last_page: dict[str, Any] = {}
-    writer: _PageWriter | None = None
-    try:
-        with _BodyCapture(client) as capture:
-            while True:
-                _check_cancel(cancel, job_id)
-                params: dict[str, Any] = {"JobId": job_id, "MaxResults": PAGE_SIZE}
-                if aggregation != TIMESTAMPS:
-                    params["AggregateBy"] = aggregation
-                if token:
-                    params["NextToken"] = token
-                page = _call_with_retry(client.get_label_detection, params, policy, cancel, job_id)
-                body = capture.take()
-                if result_id is None:
-                    _check_status(page, job_id)
-                    result_id = store.begin_result(job_id, aggregation)
-                    writer = _PageWriter(store, result_id)
-                assert writer is not None
-                writer.put(pages, page, body)
-                pages += 1
-                detections += len(page.get("Labels") or ())
-                last_page = page
-                token = page.get("NextToken")
-                if progress is not None:
-                    progress(FetchProgress(job_id, aggregation, pages, detections, _fraction(page)))
-                if not token:
-                    break
-        assert writer is not None and result_id is not None
-        writer.finish()
-        _check_cancel(cancel, job_id)
-        store.complete_result(result_id, last_page)
-    except BaseException:
-        if writer is not None:
-            writer.abandon()
-        if result_id is not None:
-            try:
-                store.discard_result(result_id)
-            except Exception:
-                log.exception("Could not discard a partial result of %s", job_id)
-        raise
-
-
-class _PageWriter:
-    """Stores pages on a thread of its own while the next page is being fetched.
-
-    SQLite does the splitting and indexing in C with the GIL released, so storing overlaps with the
-    network wait and botocore's parsing instead of adding to it. At most ``depth`` pages wait in line.
-    """
-
-    def __init__(self, store: ResultsStore, result_id: int, depth: int = 3) -> None:
-        self.store = store
-        self.result_id = result_id
-        self.queue: queue.Queue[tuple[int, dict[str, Any], str | None] | None] = queue.Queue(maxsize=depth)
-        self.error: BaseException | None = None
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"results-writer-{result_id}", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            while True:
-                item = self.queue.get()
-                if item is None or self._stop.is_set():
-                    return
-                page_no, page, body = item
-                self.store.add_page(self.result_id, page_no, page, body)
-        except BaseException as exc:
-            self.error = exc
-        finally:
-            self.store.release_connection()
-
-    def _raise_if_failed(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def put(self, page_no: int, page: dict[str, Any], body: str | None) -> None:
-        while True:
-            self._raise_if_failed()
-            try:
-                self.queue.put((page_no, page, body), timeout=0.2)
-                return
-            except queue.Full:
-                if not self.thread.is_alive():
-                    self._raise_if_failed()
-                    raise RuntimeError("the results writer stopped") from None
-
-    def finish(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        self._raise_if_failed()
-
-    def abandon(self) -> None:
-        self._stop.set()
-        while True:  # unblock the writer and let it end
-            try:
-                self.queue.put_nowait(None)
-                break
-            except queue.Full:
-                try:
-                    self.queue.get_nowait()
-                except queue.Empty:
-                    pass
-        self.thread.join()
-
-
-class _BodyCapture:
-    """Keeps the JSON text of each GetLabelDetection response as received (botocore's ``after-call``
-    event), so the stored pages are exactly what the service sent and need no re-encoding.
-
-    Only calls made on the registering thread are captured, so a client shared with another thread is
-    safe. Clients without an event system (or bodies that aren't there) fall back to encoding.
-    """
-
-    EVENT = "after-call.rekognition.GetLabelDetection"
-
-    def __init__(self, client: Any) -> None:
-        self.events = getattr(getattr(client, "meta", None), "events", None)
-        self.thread = threading.get_ident()
-        self.unique_id = f"results-capture-{id(self)}"
-        self.body: str | None = None
-
-    def __enter__(self) -> _BodyCapture:
-        if self.events is not None:
-            self.events.register(self.EVENT, self._on_after_call, unique_id=self.unique_id)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.events is not None:
-            self.events.unregister(self.EVENT, unique_id=self.unique_id)
-
-    def _on_after_call(self, http_response: Any = None, parsed: Any = None, **_: Any) -> None:
-        if threading.get_ident() != self.thread:
-            return
-        content = getattr(http_response, "content", None)
-        status = getattr(http_response, "status_code", 0)
-        self.body = None
-        if isinstance(content, bytes) and status == 200 and isinstance(parsed, dict) and "Labels" in parsed:
-            try:
-                self.body = content.decode("utf-8")
-            except UnicodeDecodeError:
-                self.body = None
-
-    def take(self) -> str | None:
-        body, self.body = self.body, None
-        return body
-
-
-def _fraction(page: dict[str, Any]) -> float | None:
-    if not page.get("NextToken"):
-        return 1.0
-    duration = (page.get("VideoMetadata") or {}).get("DurationMillis")
-    labels = page.get("Labels") or []
-    if not duration or not labels:
-        return None
-    return max(0.0, min(0.99, float(labels[-1].get("Timestamp") or 0) / float(duration)))
-
-
-def _check_cancel(cancel: Cancellable | None, job_id: str) -> None:
-    if cancel is not None and cancel.cancelled:
-        raise FetchCancelled(job_id)
-
-
-def _check_status(page: dict[str, Any], job_id: str) -> None:
-    status = page.get("JobStatus")
-    if status == "IN_PROGRESS":
-        raise KnownError("Results not ready", f"Job {job_id} is still in progress.", "Try again when it has ended.")
-    if status == "FAILED":
-        raise KnownError("Job failed", f"Job {job_id} failed: {page.get('StatusMessage') or 'no reason given'}.")
-
-
-_RETRY_RNG = random.Random()
-
-
-def _call_with_retry(
-    call: Callable[..., dict[str, Any]],
-    params: dict[str, Any],
-    policy: RetryPolicy,
-    cancel: Cancellable | None,
-    job_id: str,
-) -> dict[str, Any]:
-    attempt = 0
-    while True:
-        try:
-            return call(**params)
-        except Exception as exc:
-            attempt += 1
-            if not is_retryable(exc) or attempt >= policy.max_attempts:
-                raise
-            delay = backoff_delay(attempt, policy.base_delay, policy.max_delay, _RETRY_RNG)
-            log.info("GetLabelDetection for %s failed (%s); retry %d in %.2fs", job_id, exc, attempt, delay)
-            if _sleep(delay, cancel):
-                raise FetchCancelled(job_id) from exc
-
-
-def _sleep(seconds: float, cancel: Cancellable | None) -> bool:
-    """Sleep, waking early on cancel when the token can wait; True if cancelled."""
-    wait = getattr(cancel, "wait", None)
-    if callable(wait):
-        return bool(wait(seconds))
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cancel is not None and cancel.cancelled:
-            return True
-        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-    return bool(cancel is not None and cancel.cancelled)
