@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gui.core.backoff import backoff_delay
 from gui.core.errors import KnownError, is_retryable
 from gui.core.results_store import (
     AGGREGATIONS,
@@ -26,7 +27,6 @@ from gui.core.results_store import (
     ResultSummary,
     check_aggregation,
 )
-from gui.core.backoff import backoff_delay
 
 log = logging.getLogger(__name__)
 

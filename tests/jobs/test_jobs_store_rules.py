@@ -7,9 +7,10 @@ import time
 
 import pytest
 
+from gui.core.engine import JobEngine
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobStore, Scope, new_job
-from gui.core.submitter import JobEngine, claim_is_abandoned
+from gui.core.leases import claim_is_abandoned
 from gui.core.types import JobSettings, LabelFilters, NotificationChannel
 
 SCOPE = Scope("111122223333", "us-east-1", "http://127.0.0.1:9")
