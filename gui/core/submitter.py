@@ -601,15 +601,24 @@ class JobEngine(Reporting):
         """Stop all threads cooperatively; True when they ended within ``timeout`` (an HTTP call in flight
         may hold one a little longer; threads are daemons and never block the process from exiting)."""
         deadline = time.monotonic() + timeout
-        self.submitter._stop.cancel()
-        self.poller.request_stop()
-        if self.fetcher is not None:
-            self.fetcher.request_stop()
+        self.request_stop()
         ok = self.submitter.stop(max(0.0, deadline - time.monotonic()))
         ok = self.poller.stop(max(0.0, deadline - time.monotonic())) and ok
         if self.fetcher is not None:
             ok = self.fetcher.stop(max(0.0, deadline - time.monotonic())) and ok
         return ok
+
+    def request_stop(self) -> None:
+        """Ask every thread to stop, without waiting (see :meth:`stop`)."""
+        self.submitter._stop.cancel()
+        self.poller.request_stop()
+        if self.fetcher is not None:
+            self.fetcher.request_stop()
+
+    @property
+    def paused(self) -> UserMessage | None:
+        """Why submission is paused (credentials), or None; safe to read from any thread."""
+        return self.submitter.paused
 
     def wake(self) -> None:
         self.submitter.wake()
