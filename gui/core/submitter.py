@@ -324,10 +324,14 @@ class Submitter(Reporting):
         self._thread = threading.Thread(target=self._run, name="job-submitter", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> bool:
-        """Ask the thread to stop after the call in flight; True when it has ended within ``timeout``."""
+    def request_stop(self) -> None:
+        """Ask the thread to stop after the call in flight, without waiting."""
         self._stop.cancel()
         self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Ask the thread to stop after the call in flight; True when it has ended within ``timeout``."""
+        self.request_stop()
         ended = True
         if self._thread is not None:
             self._thread.join(timeout)
@@ -610,7 +614,7 @@ class JobEngine(Reporting):
 
     def request_stop(self) -> None:
         """Ask every thread to stop, without waiting (see :meth:`stop`)."""
-        self.submitter._stop.cancel()
+        self.submitter.request_stop()
         self.poller.request_stop()
         if self.fetcher is not None:
             self.fetcher.request_stop()

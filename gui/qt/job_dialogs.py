@@ -1,13 +1,16 @@
 """The Jobs panel's dialogs: job preferences, "read completions from SQS", and the submit confirmation.
 
-Each dialog is built here and opened window-modal by the panel (``open()``); the panel reads the answer
-in its ``finished`` slot. The confirmation's text comes from :func:`confirmation_text` alone.
+Each dialog is built here and opened window-modal (``open()``); the answer is read in its ``finished``
+slot. The confirmation's text comes from :func:`confirmation_text` alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -22,6 +25,8 @@ from PySide6.QtWidgets import (
 from gui.core.cost import PRICE_SOURCE, CostEstimate
 from gui.core.submitter import JobPreferences
 from gui.core.types import JobSettings
+from gui.qt.job_feed import setup_queue
+from gui.qt.workers import TaskRegistry
 
 
 class JobPreferencesDialog(QDialog):
@@ -145,3 +150,87 @@ def confirmation_answer(box: QMessageBox) -> tuple[bool, bool]:
     accepted = clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.AcceptRole
     include = bool(box.checkBox() and box.checkBox().isChecked())
     return accepted, include
+
+
+class JobOptions(QObject):
+    """The panel's "Options" menu: the preferences dialog, and reading completions from SQS (confirm, then
+    create the queue in a task).
+
+    Signals: ``chosen(JobPreferences)`` (to use and save), ``notice(str)``, ``refused(title, text)``,
+    ``failed(UserMessage)``.
+    """
+
+    chosen = Signal(object)
+    notice = Signal(str)
+    refused = Signal(str, str)
+    failed = Signal(object)
+
+    def __init__(
+        self,
+        owner: QWidget,
+        tasks: TaskRegistry,
+        *,
+        preferences: Callable[[], JobPreferences],
+        settings: Callable[[], JobSettings],
+        connection: Callable[[], Any],
+    ) -> None:
+        super().__init__(owner)
+        self._owner = owner  # the dialogs' parent
+        self.tasks = tasks
+        self._preferences = preferences
+        self._settings = settings
+        self._connection = connection
+        self._prefs_dialog: JobPreferencesDialog | None = None
+        self._sqs_box: tuple[QMessageBox, str] | None = None
+
+    @Slot()
+    def show_preferences(self) -> None:
+        dialog = JobPreferencesDialog(self._preferences(), self._owner)
+        dialog.finished.connect(self._on_preferences_finished)
+        self._prefs_dialog = dialog
+        dialog.open()
+
+    @Slot(int)
+    def _on_preferences_finished(self, result: int) -> None:
+        dialog, self._prefs_dialog = self._prefs_dialog, None
+        if dialog is None:
+            return
+        if result == QDialog.DialogCode.Accepted:
+            self.chosen.emit(dialog.preferences())
+        dialog.deleteLater()
+
+    @Slot()
+    def setup_sqs(self) -> None:
+        channel = self._settings().notification
+        if channel is None or self._connection() is None:
+            self.refused.emit("No notification topic",
+                              "Set an SNS topic and role in the job settings (and connect) to have completions "
+                              "delivered through an SQS queue; until then the app polls for status.")
+            return
+        topic = channel.sns_topic_arn
+        if topic in self._preferences().completion_queues:
+            self.notice.emit(f"Completions of {topic} are already read from SQS.")
+            return
+        box = sqs_setup_box(topic, self._owner)
+        box.finished.connect(self._on_sqs_confirmed)
+        self._sqs_box = (box, topic)
+        box.open()
+
+    @Slot(int)
+    def _on_sqs_confirmed(self, _result: int) -> None:
+        if self._sqs_box is None:
+            return
+        (box, topic), self._sqs_box = self._sqs_box, None
+        accepted = box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
+        box.deleteLater()
+        conn = self._connection()
+        if not accepted or conn is None:
+            return
+        self.tasks.run(setup_queue, conn, topic, on_result=self._on_sqs_ready, on_error=self.failed)
+
+    @Slot(object)
+    def _on_sqs_ready(self, result: tuple[str, str]) -> None:
+        topic, url = result
+        prefs = self._preferences()
+        self.chosen.emit(replace(prefs, completion_queues={**prefs.completion_queues, topic: url}))
+        self.notice.emit(f"Job completions for {topic} now arrive through {url}.")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from gui.core.errors import UserMessage
-from gui.core.jobstates import Action
+from gui.core.jobstates import Action, JobStatus
 from gui.core.jobstore import Changes, JobRecord, JobStore, Scope, new_job
 from gui.core.paths import AppPaths
 from gui.core.poller import open_results_store, setup_completion_queue
@@ -122,6 +122,47 @@ def stop_engine(cancel: Any, progress: Any, engine: JobEngine) -> bool:
 
 def setup_queue(cancel: Any, progress: Any, conn: Any, topic_arn: str) -> tuple[str, str]:
     return topic_arn, setup_completion_queue(conn.client, topic_arn)
+
+
+def ended_now(transitions: Iterable[tuple[JobStatus | None, JobRecord]], loaded_at: float) -> list[JobRecord]:
+    """The jobs that ended just now, to announce: seen active before, or first seen already ended (a quick
+    job of another process) but finished after the list was loaded — never a job of an earlier session."""
+    return [
+        r for old, r in transitions
+        if r.status.is_terminal and r.status is not JobStatus.CANCELLED
+        and ((old is not None and old.is_active) or (old is None and (r.finished_at or 0) >= loaded_at))
+    ]
+
+
+def ended_notice(ended: Sequence[JobRecord]) -> str:
+    """The notice for jobs that ended (one line; the failure's message for a single failed job)."""
+    if len(ended) == 1:
+        r = ended[0]
+        text = f"Job {r.status.label.lower()}: {r.video_uri}"
+        if r.status is JobStatus.FAILED and r.status_message:
+            text += f" — {r.status_message}"
+        return text
+    ok = sum(1 for r in ended if r.status is JobStatus.SUCCEEDED)
+    failed = sum(1 for r in ended if r.status is JobStatus.FAILED)
+    return f"{len(ended)} jobs ended: {ok} succeeded, {failed} failed"
+
+
+def summary_text(records: Iterable[JobRecord], other_active: dict[int, Scope], scope: Scope | None,
+                 connected: bool) -> str:
+    """The line under the job list: counts per status, active jobs of other regions, the region on view."""
+    counts: dict[JobStatus, int] = {s: 0 for s in JobStatus}
+    for r in records:
+        counts[r.status] += 1
+    parts = [f"{n} {s.label.lower()}" for s, n in counts.items() if n]
+    text = " · ".join(parts) if parts else "No jobs yet"
+    if other_active:
+        regions = sorted({s.region for s in other_active.values()})
+        text += f" · {len(other_active)} active in {', '.join(regions)}"
+    if scope is not None:
+        text += f"  —  {scope.region}"
+    elif not connected:
+        text += "  —  not connected"
+    return text
 
 
 class RegionClients:
@@ -263,7 +304,7 @@ class JobFeed(QObject):
         engines, self.engines = list(self.engines.values()), {}
         for engine in engines:
             engine.request_stop()
-            self.tasks.run(stop_engine, engine)
+            self.tasks.run(stop_engine, engine, keep_on_close=True)
 
     def track_other_scopes(self, rows: Iterable[JobRecord]) -> None:
         """Remember active jobs of the account's other regions and run an engine for each such region."""

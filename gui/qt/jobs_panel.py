@@ -10,15 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -36,30 +34,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.cost import estimate
 from gui.core.errors import UserMessage, explain
 from gui.core.jobstates import ACTION_TEXT, Action, JobStatus, allowed_actions
 from gui.core.jobstore import Changes, JobRecord, JobStore, Scope
 from gui.core.paths import AppPaths
-from gui.core.submitter import EnqueuePlan, JobEngine, JobPreferences, SubmitPolicy
+from gui.core.submitter import JobEngine, JobPreferences, SubmitPolicy
 from gui.core.types import JobSettings, S3Object
-from gui.qt.job_dialogs import (
-    JobPreferencesDialog,
-    confirmation_answer,
-    confirmation_text,
-    sqs_setup_box,
-    submit_confirmation_box,
-)
-from gui.qt.job_feed import (
-    JobFeed,
-    apply_action,
-    enqueue_planned,
-    open_results_cache,
-    plan_submission,
-    setup_queue,
-    submit_unconfirmed,
-)
+from gui.qt.job_dialogs import JobOptions
+from gui.qt.job_feed import JobFeed, apply_action, ended_notice, ended_now, summary_text
 from gui.qt.job_model import COLUMNS, ELAPSED, LABELS, STATUS, SUBMITTED, VIDEO, JobFilterProxy, JobTableModel
+from gui.qt.job_results import ResultsWindows
+from gui.qt.job_submit import SubmitFlow, submission_refusal
 from gui.qt.workers import TaskRegistry
 
 if TYPE_CHECKING:
@@ -115,20 +100,21 @@ class JobsPanel(QWidget):
         self._loaded = False
         self._loaded_at = float("inf")  # when the list was first loaded (jobs ending after it are announced)
         self._closing = False
-        self._pending_plan: tuple[EnqueuePlan, JobSettings, str | None] | None = None
-        self._results_store: Any = None
-        self._results_opening = False
-        self._results_wanted: list[JobRecord] = []  # asked to open before the results store was open
-        self._results_windows: list[ResultsWindow] = []
-        # The results windows share two background threads (their own tasks, this pool).
-        self._results_pool = QThreadPool(self)
-        self._results_pool.setObjectName("resultsPool")
-        self._results_pool.setMaxThreadCount(2)
-        self._pending_settings: tuple[JobSettings, str | None, int] = (JobSettings(), None, 0)
-        self._confirm_box: QMessageBox | None = None
-        self._prefs_dialog: JobPreferencesDialog | None = None
-        self._sqs_box: tuple[QMessageBox, str] | None = None
         self.tasks = TaskRegistry(self, max_threads=3, name="jobsTasks")
+        self.results = ResultsWindows(paths, self.tasks, self)
+        self.results.failed.connect(self._on_results_store_error)
+        self.results.fetched.connect(self._request_refresh)  # the job's label count changed
+        self.submitFlow = SubmitFlow(self, self.tasks, engine=lambda: self.engine, preferences=lambda: self.preferences,
+                                     active_jobs=self._active_jobs)
+        self.submitFlow.planning.connect(self._on_planning)
+        self.submitFlow.queued.connect(self._on_queued)
+        self.submitFlow.failed.connect(self._on_submit_error)
+        self.options = JobOptions(self, self.tasks, preferences=lambda: self.preferences,
+                                  settings=lambda: self._settings_fn(), connection=lambda: self.connection)
+        self.options.chosen.connect(self.apply_preferences)
+        self.options.notice.connect(self._on_notice)
+        self.options.refused.connect(self._refuse)
+        self.options.failed.connect(self._on_submit_error)
         self.tray: QSystemTrayIcon | None = None
 
         self.model = JobTableModel(self, clock=clock)
@@ -207,7 +193,7 @@ class JobsPanel(QWidget):
         self.prefsAction.triggered.connect(self.show_preferences)
         self.sqsAction = more.addAction("Read completions from SQS…")
         self.sqsAction.setObjectName("setupSqsAction")
-        self.sqsAction.triggered.connect(self._on_setup_sqs)
+        self.sqsAction.triggered.connect(self.options.setup_sqs)
         self.moreButton.setMenu(more)
         top.addWidget(self.moreButton)
         layout.addLayout(top)
@@ -307,18 +293,11 @@ class JobsPanel(QWidget):
         self._closing = True
         stopped = self.feed.close()
         self.tasks.close(3.0)
-        for window in list(self._results_windows):
-            window.close()  # each window waits for its own tasks: none reads the results store any more
-        self._results_pool.waitForDone(5000)
+        self.results.close(close_store=stopped)
         if self.tray is not None:
             self.tray.hide()
         if self.store is not None and stopped:
             self.store.close()
-        if self._results_store is not None and stopped:
-            try:
-                self._results_store.close()
-            except Exception:
-                log.exception("Closing the results store failed")
 
     # -- what the feed reports --------------------------------------------------------------------------
 
@@ -332,7 +311,6 @@ class JobsPanel(QWidget):
             box.setObjectName("jobStoreProblem")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
-        self._open_results_store()  # in the background now, so "Open results" needs no store I/O later
 
     @Slot(object)
     def _on_store_error(self, message: UserMessage) -> None:
@@ -362,15 +340,7 @@ class JobsPanel(QWidget):
 
     @Slot(object)
     def _on_changed(self, changes: Changes) -> None:
-        transitions = self.model.apply(changes.rows)
-        # Ended now: seen active before, or first seen already ended (a quick job of another process)
-        # but finished after this list was loaded — never a job of an earlier session.
-        ended = [
-            r for old, r in transitions
-            if r.status.is_terminal and r.status is not JobStatus.CANCELLED
-            and ((old is not None and old.is_active)
-                 or (old is None and (r.finished_at or 0) >= self._loaded_at))
-        ]
+        ended = ended_now(self.model.apply(changes.rows), self._loaded_at)
         if ended:
             self._announce(ended)
         self._update_summary()
@@ -389,16 +359,7 @@ class JobsPanel(QWidget):
     def _announce(self, ended: list[JobRecord]) -> None:
         for record in ended:
             self.jobEnded.emit(record)
-        ok = sum(1 for r in ended if r.status is JobStatus.SUCCEEDED)
-        failed = sum(1 for r in ended if r.status is JobStatus.FAILED)
-        if len(ended) == 1:
-            r = ended[0]
-            text = f"Job {r.status.label.lower()}: {r.video_uri}"
-            if r.status is JobStatus.FAILED and r.status_message:
-                text += f" — {r.status_message}"
-        else:
-            text = f"{len(ended)} jobs ended: {ok} succeeded, {failed} failed"
-        self._notify(text, tray=True, failed=bool(failed))
+        self._notify(ended_notice(ended), tray=True, failed=any(r.status is JobStatus.FAILED for r in ended))
 
     def _notify(self, text: str, *, tray: bool, failed: bool = False) -> None:
         self.statusMessage.emit(text)
@@ -440,97 +401,37 @@ class JobsPanel(QWidget):
 
     @Slot()
     def _update_summary(self) -> None:
-        if not self._loaded:
-            return
-        counts: dict[JobStatus, int] = {s: 0 for s in JobStatus}
-        for r in self.model.records():
-            counts[r.status] += 1
-        parts = [f"{n} {s.label.lower()}" for s, n in counts.items() if n]
-        text = " · ".join(parts) if parts else "No jobs yet"
-        other = self.feed.other_active
-        if other:
-            regions = sorted({s.region for s in other.values()})
-            text += f" · {len(other)} active in {', '.join(regions)}"
-        if self.scope is not None:
-            text += f"  —  {self.scope.region}"
-        elif self.connection is None:
-            text += "  —  not connected"
-        self.summaryLabel.setText(text)
+        if self._loaded:
+            self.summaryLabel.setText(summary_text(self.model.records(), self.feed.other_active, self.scope,
+                                                   self.connection is not None))
 
     # -- submitting -----------------------------------------------------------------------------------
 
     @Slot()
     def _on_submit_clicked(self) -> None:
-        if self.engine is None:
-            self._refuse("Not connected", "Connect to AWS (or the local sandbox) before starting jobs.")
-            return
-        problems = [p for p in self._valid_fn() if p]
-        if problems:
-            self._refuse("Settings need fixing", "\n".join(problems))
-            return
         videos = list(self._videos_fn())
-        eligible = [v for v in videos if v.ineligible_reason is None]
-        if not eligible:
-            why = "Select one or more videos (MP4 or MOV) in the browser first."
-            if videos:
-                why = f"None of the {len(videos)} selected objects is a video Rekognition accepts: " + (
-                    videos[0].ineligible_reason or ""
-                )
-            self._refuse("No videos selected", why)
+        refusal = submission_refusal(self.engine is not None, self._valid_fn(), videos)
+        if refusal is not None:
+            self._refuse(*refusal)
             return
-        settings = self._settings_fn()
-        preset = self._preset_fn()
-        self.submitButton.setEnabled(False)
-        self._pending_plan = None
-        self._pending_settings = (settings, preset, len(videos) - len(eligible))
-        self.tasks.run(plan_submission, self.engine, eligible, settings, preset, on_result=self._on_planned,
-                       on_error=self._on_submit_error)
+        self.submitFlow.start(videos, self._settings_fn(), self._preset_fn())
 
+    @Slot(str, str)
     def _refuse(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("submitRefused")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    @Slot(object)
-    def _on_planned(self, result: tuple[EnqueuePlan, list[float | None]]) -> None:
-        self.submitButton.setEnabled(True)
-        plan, durations = result
-        settings, preset, skipped = self._pending_settings
-        self._pending_plan = (plan, settings, preset)
-        n_new, n_dup = len(plan.new), len(plan.duplicates)
-        text = confirmation_text(
-            n_new=n_new, n_duplicates=n_dup, cost=estimate(durations, self.preferences.price_per_minute),
-            settings=settings, preset=preset, skipped=skipped, max_active=self.preferences.max_active,
-            active=sum(1 for r in self.model.records() if r.status.is_active),
-        )
-        box = submit_confirmation_box(text, n_new, n_dup, self)
-        box.finished.connect(self._on_confirmation_finished)
-        self._confirm_box = box
-        box.open()
+    def _active_jobs(self) -> int:
+        return sum(1 for r in self.model.records() if r.status.is_active)
 
-    @Slot(int)
-    def _on_confirmation_finished(self, _result: int) -> None:
-        box = self._confirm_box
-        self._confirm_box = None
-        if box is None:
-            return
-        accepted, include = confirmation_answer(box)
-        box.deleteLater()
-        if not accepted or self._pending_plan is None or self.engine is None:
-            self._pending_plan = None
-            return
-        plan, settings, preset = self._pending_plan
-        self._pending_plan = None
-        self.tasks.run(enqueue_planned, self.engine, plan, include, settings, preset, on_result=self._on_enqueued,
-                       on_error=self._on_submit_error)
+    @Slot(bool)
+    def _on_planning(self, busy: bool) -> None:
+        self.submitButton.setEnabled(not busy)
 
-    @Slot(object)
-    def _on_enqueued(self, counts: tuple[int, int]) -> None:
-        count, skipped = counts
-        text = f"Queued {count} job(s)."
-        if skipped:
-            text += f" {skipped} video(s) were already submitted with the same settings and were skipped."
+    @Slot(str)
+    def _on_queued(self, text: str) -> None:
         self._notify(text, tray=False)
         self._request_refresh()
 
@@ -543,10 +444,7 @@ class JobsPanel(QWidget):
         """Queue jobs without the confirmation (for scripted use by the main window; the button asks).
 
         Planning and queueing run in one background task; videos already submitted alike are skipped."""
-        if self.engine is None:
-            raise RuntimeError("not connected")
-        self.tasks.run(submit_unconfirmed, self.engine, list(videos), settings, preset, on_result=self._on_enqueued,
-                       on_error=self._on_submit_error)
+        self.submitFlow.submit_now(videos, settings, preset)
 
     # -- actions ------------------------------------------------------------------------------------------
 
@@ -615,84 +513,27 @@ class JobsPanel(QWidget):
 
     # -- results windows ----------------------------------------------------------------------------------
 
-    def _open_results_store(self) -> None:
-        if self._results_store is not None or self._results_opening or self._closing:
-            return
-        self._results_opening = True
-        self.tasks.run(open_results_cache, self.paths, on_result=self._on_results_store,
-                       on_error=self._on_results_store_error)
-
-    @Slot(object)
-    def _on_results_store(self, store: Any) -> None:
-        self._results_opening = False
-        if self._closing:
-            store.close()
-            return
-        self._results_store = store
-        wanted, self._results_wanted = self._results_wanted, []
-        for record in wanted:
-            self.open_results(record)
+    def open_results(self, record: JobRecord) -> ResultsWindow | None:
+        """Open the results window of ``record`` (fetching first when not stored); None when the results
+        store is still being opened (the window opens as soon as it is)."""
+        factory = self.connection.client if self.connection is not None else None
+        return self.results.open(record, self.store, factory)
 
     @Slot(object)
     def _on_results_store_error(self, message: UserMessage) -> None:
-        self._results_opening = False
-        self._results_wanted = []
         self._refuse(message.title, f"{message.text} {message.hint}".strip())
-
-    def open_results(self, record: JobRecord) -> ResultsWindow | None:
-        """Open the results window of ``record`` (fetching first when not stored).
-
-        The results store is opened in the background; asked before it is open, the window opens as soon
-        as it is (None is returned then)."""
-        if self._results_store is None:
-            self._results_wanted.append(record)
-            self._open_results_store()
-            return None
-        # Imported on first use: the results window's modules are not needed for the first paint.
-        from gui.qt.results_window import open_results
-
-        factory = self.connection.client if self.connection is not None else None
-        window = open_results(self, record=record, store=self._results_store, job_store=self.store,
-                              client_factory=factory, pool=self._results_pool)
-        window.view.fetchFinished.connect(self._request_refresh)  # the job's label count changed
-        self._results_windows.append(window)
-        window.destroyed.connect(self._forget_windows)
-        return window
-
-    @Slot()
-    def _forget_windows(self) -> None:
-        alive = []
-        for w in self._results_windows:
-            try:
-                w.objectName()
-                alive.append(w)
-            except RuntimeError:  # already deleted
-                pass
-        self._results_windows = alive
 
     @Slot(int)
     def _on_status_filter(self, index: int) -> None:
         self.proxy.set_statuses(STATUS_FILTERS[index][1] if 0 <= index < len(STATUS_FILTERS) else None)
 
-    # -- preferences and SQS ----------------------------------------------------------------------------
+    # -- preferences ------------------------------------------------------------------------------------
 
     @Slot()
     def show_preferences(self) -> None:
-        dialog = JobPreferencesDialog(self.preferences, self)
-        dialog.finished.connect(self._on_preferences_finished)
-        self._prefs_dialog = dialog
-        dialog.open()
+        self.options.show_preferences()
 
-    @Slot(int)
-    def _on_preferences_finished(self, result: int) -> None:
-        dialog = self._prefs_dialog
-        self._prefs_dialog = None
-        if dialog is None:
-            return
-        if result == QDialog.DialogCode.Accepted:
-            self.apply_preferences(dialog.preferences())
-        dialog.deleteLater()
-
+    @Slot(object)
     def apply_preferences(self, prefs: JobPreferences) -> None:
         """Use and save new preferences (gui.core.settings, section "jobs" of settings.json)."""
         self.preferences = prefs
@@ -702,39 +543,6 @@ class JobsPanel(QWidget):
         except Exception as exc:  # a settings file we may not write must not crash the panel
             self._notify(f"Preferences not saved: {explain(exc)}", tray=False)
 
-    @Slot()
-    def _on_setup_sqs(self) -> None:
-        channel = self._settings_fn().notification
-        if channel is None or self.connection is None:
-            self._refuse("No notification topic",
-                         "Set an SNS topic and role in the job settings (and connect) to have completions "
-                         "delivered through an SQS queue; until then the app polls for status.")
-            return
-        topic = channel.sns_topic_arn
-        if topic in self.preferences.completion_queues:
-            self._notify(f"Completions of {topic} are already read from SQS.", tray=False)
-            return
-        box = sqs_setup_box(topic, self)
-        box.finished.connect(self._on_sqs_confirmed)
-        self._sqs_box = (box, topic)
-        box.open()
-
-    @Slot(int)
-    def _on_sqs_confirmed(self, result: int) -> None:
-        if self._sqs_box is None:
-            return
-        box, topic = self._sqs_box
-        self._sqs_box = None
-        accepted = box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
-        box.deleteLater()
-        if not accepted or self.connection is None:
-            return
-        self.tasks.run(setup_queue, self.connection, topic, on_result=self._on_sqs_ready,
-                       on_error=self._on_submit_error)
-
-    @Slot(object)
-    def _on_sqs_ready(self, result: tuple[str, str]) -> None:
-        topic, url = result
-        prefs = replace(self.preferences, completion_queues={**self.preferences.completion_queues, topic: url})
-        self.apply_preferences(prefs)
-        self._notify(f"Job completions for {topic} now arrive through {url}.", tray=False)
+    @Slot(str)
+    def _on_notice(self, text: str) -> None:
+        self._notify(text, tray=False)

@@ -82,6 +82,7 @@ class Task(QRunnable):
         self.signals = TaskSignals()
         self._done = threading.Event()
         self._discarded = False
+        self.keep_on_close = False
 
     @property
     def name(self) -> str:
@@ -168,12 +169,17 @@ class TaskRegistry(QObject):
         on_progress: Callback | None = None,
         on_finished: Callback | None = None,
         profile: str | None = None,
+        keep_on_close: bool = False,
     ) -> Task:
         """Start ``fn(cancel, progress, *args)``; the ``on_*`` slots are connected before it starts.
+
+        ``keep_on_close``: clean-up work (stopping an engine) that still runs, uncancelled, when the
+        registry closes while it is queued; :meth:`close` waits for it like for the others.
 
         After :meth:`close` the task is not started: it is returned already cancelled and no slot is
         called (nothing ran)."""
         task = Task(fn, *args, profile=profile, low_priority=self.low_priority)
+        task.keep_on_close = keep_on_close
         if self._closed:
             task.cancel()
             return task
@@ -226,7 +232,8 @@ class TaskRegistry(QObject):
         """At close of the owner: refuse new tasks, cancel all, wait for them (bounded)."""
         self._closed = True
         for task in list(self._tasks.values()):
-            task.discard()
+            if not task.keep_on_close:
+                task.discard()
         return self.wait(timeout)
 
     @property

@@ -104,8 +104,8 @@ def test_submit_two_demo_videos_both_succeed_with_labels(qtbot, panel, make_sand
     p.table.selectRow(0)
     assert p.actions[Action.OPEN_RESULTS].isEnabled() and not p.actions[Action.CANCEL].isEnabled()
     p.actions[Action.OPEN_RESULTS].trigger()
-    qtbot.waitUntil(lambda: bool(p._results_windows), timeout=10_000)  # the results store opens in the background
-    window = p._results_windows[-1]
+    qtbot.waitUntil(lambda: bool(p.results.windows), timeout=10_000)  # the results store opens in the background
+    window = p.results.windows[-1]
     assert window.objectName() == "resultsWindow" and window.isVisible()
     assert window.view.job_id == p.proxy.record_at(p.proxy.index(0, 0)).job_id
     window.close()

@@ -160,8 +160,9 @@ def test_a_session_with_a_typed_secret_leaves_it_only_in_the_keyring(qtbot, make
         assert by_key[GOOD].status is JobStatus.SUCCEEDED and by_key[BROKEN].status is JobStatus.FAILED
 
         # 4. Open the results (from the local store) and export them.
-        window = jobs.open_results(by_key[GOOD])
-        assert window is not None
+        jobs.open_results(by_key[GOOD])  # the results store opens in the background, then the window
+        qtbot.waitUntil(lambda: bool(jobs.results.windows), timeout=WAIT)
+        window = jobs.results.windows[-1]
         view = window.view
         qtbot.waitUntil(lambda: view.summary is not None, timeout=WAIT)
         with qtbot.waitSignal(view.exported, timeout=WAIT):
