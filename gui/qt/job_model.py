@@ -36,6 +36,17 @@ COLUMNS = ("Video", "Preset", "Submitted", "Status", "Elapsed", "JobId", "JobTag
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
+# The status filter's choices: (text, statuses shown; None: all).
+STATUS_FILTERS: tuple[tuple[str, frozenset[JobStatus] | None], ...] = (
+    ("All jobs", None),
+    ("Active", frozenset(s for s in JobStatus if s.is_active)),
+    ("Queued", frozenset({JobStatus.QUEUED})),
+    ("Submitting", frozenset({JobStatus.SUBMITTING})),
+    ("In progress", frozenset({JobStatus.IN_PROGRESS})),
+    ("Succeeded", frozenset({JobStatus.SUCCEEDED})),
+    ("Failed", frozenset({JobStatus.FAILED})),
+    ("Cancelled", frozenset({JobStatus.CANCELLED})),
+)
 STATUS_COLORS = {
     JobStatus.QUEUED: "#8a8f98",
     JobStatus.SUBMITTING: "#c9a227",

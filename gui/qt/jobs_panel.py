@@ -42,7 +42,17 @@ from gui.core.submitter import JobEngine, JobPreferences, SubmitPolicy
 from gui.core.types import JobSettings, S3Object
 from gui.qt.job_dialogs import JobOptions
 from gui.qt.job_feed import JobFeed, apply_action, ended_notice, ended_now, summary_text
-from gui.qt.job_model import COLUMNS, ELAPSED, LABELS, STATUS, SUBMITTED, VIDEO, JobFilterProxy, JobTableModel
+from gui.qt.job_model import (
+    COLUMNS,
+    ELAPSED,
+    LABELS,
+    STATUS,
+    STATUS_FILTERS,
+    SUBMITTED,
+    VIDEO,
+    JobFilterProxy,
+    JobTableModel,
+)
 from gui.qt.job_results import ResultsWindows
 from gui.qt.job_submit import SubmitFlow, submission_refusal
 from gui.qt.workers import TaskRegistry
@@ -52,16 +62,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATUS_FILTERS: tuple[tuple[str, frozenset[JobStatus] | None], ...] = (
-    ("All jobs", None),
-    ("Active", frozenset(s for s in JobStatus if s.is_active)),
-    ("Queued", frozenset({JobStatus.QUEUED})),
-    ("Submitting", frozenset({JobStatus.SUBMITTING})),
-    ("In progress", frozenset({JobStatus.IN_PROGRESS})),
-    ("Succeeded", frozenset({JobStatus.SUCCEEDED})),
-    ("Failed", frozenset({JobStatus.FAILED})),
-    ("Cancelled", frozenset({JobStatus.CANCELLED})),
-)
 ACTION_OBJECT_NAMES = {
     Action.CANCEL: "cancelJobAction",
     Action.RETRY: "retryJobAction",
@@ -103,7 +103,7 @@ class JobsPanel(QWidget):
         self.tasks = TaskRegistry(self, max_threads=3, name="jobsTasks")
         self.results = ResultsWindows(paths, self.tasks, self)
         self.results.failed.connect(self._on_results_store_error)
-        self.results.fetched.connect(self._request_refresh)  # the job's label count changed
+        self.results.fetched.connect(self.refresh_now)  # the job's label count changed
         self.submitFlow = SubmitFlow(self, self.tasks, engine=lambda: self.engine, preferences=lambda: self.preferences,
                                      active_jobs=self._active_jobs)
         self.submitFlow.planning.connect(self._on_planning)
@@ -347,11 +347,8 @@ class JobsPanel(QWidget):
         self._update_actions()
 
     @Slot()
-    def _request_refresh(self, *_args: Any) -> None:
-        self.feed.refresh()
-
-    def refresh_now(self) -> None:
-        """Ask for a refresh at once."""
+    def refresh_now(self, *_args: Any) -> None:
+        """Look for changes at once (after an action, a submission or a fetch; signal arguments ignored)."""
         self.feed.refresh()
 
     # -- notifications --------------------------------------------------------------------------------
@@ -433,7 +430,7 @@ class JobsPanel(QWidget):
     @Slot(str)
     def _on_queued(self, text: str) -> None:
         self._notify(text, tray=False)
-        self._request_refresh()
+        self.refresh_now()
 
     @Slot(object)
     def _on_submit_error(self, message: UserMessage) -> None:
@@ -502,7 +499,7 @@ class JobsPanel(QWidget):
             return
         if self.engine is None:
             return
-        self.tasks.run(apply_action, self.engine, action, [r.id for r in targets], on_result=self._request_refresh,
+        self.tasks.run(apply_action, self.engine, action, [r.id for r in targets], on_result=self.refresh_now,
                        on_error=self._on_submit_error)
 
     @Slot(object)
