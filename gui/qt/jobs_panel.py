@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -28,7 +26,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QStyle,
     QSystemTrayIcon,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -42,17 +39,7 @@ from gui.core.submitter import JobEngine, JobPreferences, SubmitPolicy
 from gui.core.types import JobSettings, S3Object
 from gui.qt.job_dialogs import JobOptions
 from gui.qt.job_feed import JobFeed, apply_action, ended_notice, ended_now, summary_text
-from gui.qt.job_model import (
-    COLUMNS,
-    ELAPSED,
-    LABELS,
-    STATUS,
-    STATUS_FILTERS,
-    SUBMITTED,
-    VIDEO,
-    JobFilterProxy,
-    JobTableModel,
-)
+from gui.qt.job_model import STATUS_FILTERS, JobFilterProxy, JobTableModel, enabled_actions, job_table
 from gui.qt.job_results import ResultsWindows
 from gui.qt.job_submit import SubmitFlow, submission_refusal
 from gui.qt.workers import TaskRegistry
@@ -214,25 +201,7 @@ class JobsPanel(QWidget):
         self.problemBar.hide()
         layout.addWidget(self.problemBar)
 
-        self.table = QTableView(self)
-        self.table.setObjectName("jobTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(SUBMITTED, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keep bucket and file name visible
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        widths = {VIDEO: 300, STATUS: 110, SUBMITTED: 140, ELAPSED: 70, LABELS: 60}
-        for col in range(len(COLUMNS)):
-            header.resizeSection(col, widths.get(col, 120))
-        header.setSectionResizeMode(VIDEO, QHeaderView.ResizeMode.Stretch)  # no dead space on the right
+        self.table = job_table(self.proxy, self)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_context_menu)
         self.table.doubleClicked.connect(self._on_double_clicked)
@@ -452,18 +421,9 @@ class JobsPanel(QWidget):
 
     @Slot()
     def _update_actions(self, *args: Any) -> None:
-        records = self.selected_records()
-        allowed: set[Action] = set()
-        for r in records:
-            allowed |= allowed_actions(r.status, r.results_fetched, has_job_id=bool(r.job_id))
-        connected = self.engine is not None
+        enabled = enabled_actions(self.selected_records(), connected=self.engine is not None)
         for action, qa in self.actions.items():
-            enabled = action in allowed
-            if action is Action.OPEN_RESULTS:
-                enabled = enabled and len(records) == 1
-            if action in (Action.RETRY, Action.FETCH_RESULTS, Action.CANCEL, Action.REMOVE):
-                enabled = enabled and connected
-            qa.setEnabled(enabled)
+            qa.setEnabled(action in enabled)
 
     @Slot(QPoint)
     def _on_context_menu(self, pos: QPoint) -> None:

@@ -295,3 +295,33 @@ def test_open_results_does_no_store_io_on_the_gui_thread(qtbot, panel, paths, mo
         qtbot.waitUntil(lambda s=status: "not in the local cache" in s.text(), timeout=10_000)
     assert {"open results store", "results.summary"} <= log.names()
     assert log.on_gui_thread() == []
+
+
+@pytest.mark.parametrize(
+    ("statuses", "connected", "expected"),
+    [
+        ([], True, set()),
+        ([JobStatus.QUEUED], True, {Action.CANCEL}),
+        ([JobStatus.QUEUED], False, set()),  # the engine cancels: not without a connection
+        ([JobStatus.SUBMITTING], True, set()),
+        ([JobStatus.IN_PROGRESS], True, {Action.COPY_JOB_ID}),
+        ([JobStatus.SUCCEEDED], True,
+         {Action.OPEN_RESULTS, Action.FETCH_RESULTS, Action.COPY_JOB_ID, Action.REMOVE}),
+        ([JobStatus.SUCCEEDED], False, {Action.OPEN_RESULTS, Action.COPY_JOB_ID}),  # the cache opens offline
+        ([JobStatus.SUCCEEDED, JobStatus.SUCCEEDED], True,  # "Open results" is for one job at a time
+         {Action.FETCH_RESULTS, Action.COPY_JOB_ID, Action.REMOVE}),
+        ([JobStatus.FAILED, JobStatus.QUEUED], True, {Action.RETRY, Action.REMOVE, Action.COPY_JOB_ID, Action.CANCEL}),
+        ([JobStatus.CANCELLED], True, {Action.RETRY, Action.REMOVE}),
+        ([JobStatus.CANCELLED], False, set()),
+    ],
+)
+def test_enabled_actions_for_a_selection(statuses, connected, expected, tmp_path):
+    from gui.core.jobstore import JobStore, Scope, new_job
+    from gui.qt.job_model import enabled_actions
+
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        (base,) = store.add_jobs([new_job("b", "v.mp4", JobSettings(), Scope("123456789012", "us-east-1", ""))])
+    with_job_id = {JobStatus.IN_PROGRESS, JobStatus.SUCCEEDED, JobStatus.FAILED}  # AWS accepted these
+    records = [replace(base, id=i, status=s, job_id=f"job-{i}" if s in with_job_id else None)
+               for i, s in enumerate(statuses)]
+    assert enabled_actions(records, connected=connected) == expected
