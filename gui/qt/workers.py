@@ -72,8 +72,9 @@ class Task(QRunnable):
     def __init__(self, fn: Callable[..., Any], *args: Any, profile: str | None = None,
                  low_priority: bool = False) -> None:
         super().__init__()
-        # Python owns the runnable (the registry keeps it until its end was handled on the GUI thread).
-        self.setAutoDelete(False)
+        # The pool owns the runnable while it runs (so it outlives an owner that could not wait for it);
+        # the registry keeps the Python side, with its signals, until its end was handled.
+        self.setAutoDelete(True)
         self.fn = fn
         self.args = args
         self.profile = profile
