@@ -2,8 +2,9 @@
 
 The store is opened in a background task on the first "Open results" (no store I/O on the GUI thread);
 that first window opens as soon as the store is there. All windows share two
-low-priority threads. At close every window waits for its own tasks before the store is closed (closing
-it under a running query crashes sqlite3).
+low-priority threads. A window closed by the user hides at once and goes when its tasks have ended; at
+exit every window's tasks are awaited before the store is closed (closing it under a running query crashes
+sqlite3).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class ResultsWindows(QObject):
         """Close every window (each waits for its tasks), then the store when ``close_store``."""
         self._closing = True
         for window in list(self.windows):
+            window.view.shutdown(5.0)  # at exit the wait is fine: the store is closed next
             window.close()
         self.pool.waitForDone(5000)
         if self.store is not None and close_store:

@@ -166,7 +166,9 @@ class MainWindow(QMainWindow):
     def _start_sandbox(self) -> None:
         if self._closing:
             return
-        self.tasks.run(_start_demo_sandbox, on_result=self._on_sandbox_ready, on_error=self._on_sandbox_error)
+        # Not cancellable once started: at close it comes up, then _on_sandbox_ready stops it.
+        self.tasks.run(_start_demo_sandbox, on_result=self._on_sandbox_ready, on_error=self._on_sandbox_error,
+                       keep_on_close=True)
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -231,7 +233,7 @@ class MainWindow(QMainWindow):
         if self._jobs_panel is not None:
             self._jobs_panel.shutdown()
             self._filter_panel.save_state()
-        self.tasks.wait(10.0)  # a starting sandbox is not cancellable: let it come up, then stop it
+        self.tasks.close(10.0)
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None

@@ -45,6 +45,8 @@ from gui.qt.workers import Task, TaskRegistry
 
 log = logging.getLogger(__name__)
 
+CLOSE_POLL_MS = 20  # a closed window with tasks still running looks again this often
+
 # (parent, caption, suggested path, name filter) -> chosen path, or "" when the user cancels
 SaveDialog = Callable[[QWidget, str, str, str], str]
 ClientFactory = Callable[..., Any]
@@ -634,8 +636,13 @@ class ResultsWindow(QWidget):
         self.resize(1280, 820)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.view.shutdown()
-        super().closeEvent(event)
+        # Never wait on the GUI thread: the window hides at once and goes when its last task has ended.
+        if self.view.shutdown(0.0):
+            super().closeEvent(event)
+            return
+        event.ignore()
+        self.hide()
+        QTimer.singleShot(CLOSE_POLL_MS, self, self.close)
 
 
 def open_results(

@@ -211,16 +211,34 @@ def test_no_task_left_running_after_a_results_window_closes(qtbot, qapp):
     store = SlowResultsStore(0.4)
     view = ResultsView(store, "job-1")  # type: ignore[arg-type]
     window = ResultsWindow(view)
+    tasks, model_tasks = view.tasks, view.detectionsModel.tasks
     window.show()
     view.start()
     assert store.entered.wait(WAIT / 1000)  # the load is running on the view's thread
-    assert view.tasks.running() == 1
-    window.close()
-    # closing waited for the load: nothing of the window runs any more, and the store may be closed now
+    assert tasks.running() == 1
+    t0 = time.monotonic()
+    with qtbot.waitSignal(window.destroyed, timeout=WAIT):
+        window.close()
+        assert time.monotonic() - t0 < 0.2  # the GUI thread did not wait for the 0.4 s read
+        assert not window.isVisible()  # gone for the user at once
+        assert not store.left.is_set()
+    # the window went only once its task had ended: nothing of it runs any more
     assert store.left.is_set()
-    assert view.tasks.running() == 0 and view.detectionsModel.tasks.running() == 0
+    assert tasks.closed and tasks.running() == 0 and tasks.tasks() == []
+    assert model_tasks.closed and model_tasks.running() == 0
+
+
+def test_a_standalone_results_view_waits_for_its_tasks_when_shut_down(qtbot, qapp):
+    from gui.qt.results_window import ResultsView
+
+    store = SlowResultsStore(0.3)
+    view = ResultsView(store, "job-1")  # type: ignore[arg-type]
+    view.start()
+    assert store.entered.wait(WAIT / 1000)
+    assert view.shutdown(5.0) is True  # bounded wait: the store may be closed right after
+    assert store.left.is_set() and view.tasks.running() == 0
     assert view.tasks.pool.activeThreadCount() == 0
-    assert view.tasks.closed
+    view.deleteLater()
 
 
 def test_no_task_left_running_after_the_panels_shut_down(qtbot, tmp_path: Path):
