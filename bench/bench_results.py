@@ -155,9 +155,11 @@ def _wait(app: Any, done: Any, timeout: float = 60.0) -> float:
 def _gui_run(app: Any, store_path: Path, job_id: str, expected: int, record: Any) -> None:
     from PySide6.QtCore import Qt
 
+    from gui.app import tune_process
     from gui.core.results_store import ResultsStore
-    from gui.qt.results_view import ResultsView, results_pool
+    from gui.qt.results_window import ResultsView
 
+    tune_process()  # as the app does at start-up
     store = ResultsStore(store_path)
     view = ResultsView(store, job_id)
     view.resize(1280, 820)
@@ -196,8 +198,7 @@ def _gui_run(app: Any, store_path: Path, job_id: str, expected: int, record: Any
         view.set_search(text)
         t = _wait(app, ready)
         record(f"search {text!r}" if text else "clear the search", t, meter.stop())
-    view.close()
-    results_pool().waitForDone()
+    view.close()  # waits for the view's tasks
     view.deleteLater()
     app.processEvents()
     store.close()

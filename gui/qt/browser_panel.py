@@ -1,6 +1,6 @@
 """The S3 video browser: buckets, folders, and a table that grows while a listing runs in the background.
 
-Every S3 call runs on a worker (:func:`gui.qt.workers.Worker`) through :class:`gui.core.s3browse.S3Browser`.
+Every S3 call runs as a task of the panel's :class:`gui.qt.workers.TaskRegistry` through :class:`gui.core.s3browse.S3Browser`.
 Only the listing the user is looking at may touch the model: results from a listing the user navigated
 away from are cancelled and, if already queued, ignored (checked with ``sender()``).
 """
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import html
 import logging
-import sys
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -46,25 +45,12 @@ from gui.core.s3browse import (
 )
 from gui.core.types import S3Object
 from gui.qt.browser_model import MODIFIED, NAME, SIZE, TYPE, BrowserModel, BrowserProxy
-from gui.qt.workers import Worker, start
+from gui.qt.workers import Task, TaskRegistry
 
 log = logging.getLogger(__name__)
 
 BucketRole = Qt.ItemDataRole.UserRole + 1
 FIRST_PAGE_SIZE = 200  # keys in the first ListObjectsV2 page: rows show sooner; later pages take 1000
-GUI_SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
-
-
-def favour_gui_thread() -> None:
-    """Let the GUI thread get the GIL back sooner while a listing parses XML on a worker.
-
-    A waiting thread asks the running one to drop the GIL after ``sys.getswitchinterval()``. Listing pages
-    are parsed by botocore in pure Python on a worker; with the default 5 ms every paint of the table
-    (hundreds of short calls into the model) waits for those slices. 1 ms halves the paint time under load
-    at a negligible cost in thread switches. Process-wide and idempotent; never raises the interval.
-    """
-    if sys.getswitchinterval() > GUI_SWITCH_INTERVAL:
-        sys.setswitchinterval(GUI_SWITCH_INTERVAL)
 BREADCRUMB_MAX_PARTS = 4
 
 
@@ -126,21 +112,18 @@ class BrowserPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("browserPanel")
-        favour_gui_thread()
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(4)
+        self.tasks = TaskRegistry(self, max_threads=4, name="browserTasks")
         self._conn: Any = None
         self._browser: S3Browser | None = None
         self._bucket: str | None = None
         self._prefix = ""
         self._bucket_region: str | None = None
         self._reopen: tuple[str, str] | None = None
-        self._listing: Worker | None = None
-        self._buckets_job: Worker | None = None
-        self._recursive_job: Worker | None = None
+        self._listing: Task | None = None
+        self._buckets_job: Task | None = None
+        self._recursive_job: Task | None = None
         self._recursive: list[S3Object] | None = None
         self._recursive_where = ""
-        self._workers: dict[int, Worker] = {}
         self._loading = False
         self._stopped = ""
         self._awaiting_drain = False
@@ -605,7 +588,6 @@ class BrowserPanel(QWidget):
             self._awaiting_drain = True
             if not self.model.pending:
                 self._on_model_drained()
-        self._forget_worker(sender)
 
     @Slot()
     def _on_model_drained(self) -> None:
@@ -828,30 +810,14 @@ class BrowserPanel(QWidget):
         on_error: Any,
         on_progress: Any = None,
         on_finished: Any = None,
-    ) -> Worker:
+    ) -> Task:
         profile = self._conn.spec.profile if self._conn is not None else None
-        worker = Worker(fn, *args, profile=profile)
-        self._workers[id(worker)] = worker
-        worker.signals.result.connect(on_result)
-        worker.signals.error.connect(on_error)
-        if on_progress is not None:
-            worker.signals.progress.connect(on_progress)
-        worker.signals.finished.connect(on_finished or self._on_worker_finished)
-        start(worker, self.pool)
-        return worker
+        return self.tasks.run(fn, *args, on_result=on_result, on_error=on_error, on_progress=on_progress,
+                              on_finished=on_finished, profile=profile)
 
-    def _is_current(self, worker: Worker | None) -> bool:
-        """True when the signal being handled comes from ``worker`` (not a cancelled, older job)."""
-        return worker is not None and self.sender() is worker.signals and not worker.cancel_token.cancelled
-
-    @Slot()
-    def _on_worker_finished(self) -> None:
-        self._forget_worker(self.sender())
-
-    def _forget_worker(self, signals: Any) -> None:
-        for key, worker in list(self._workers.items()):
-            if worker.signals is signals:
-                del self._workers[key]
+    def _is_current(self, task: Task | None) -> bool:
+        """True when the signal being handled comes from ``task`` (not a cancelled, older job)."""
+        return task is not None and self.sender() is task.signals and not task.cancelled
 
     def _cancel_listing(self) -> None:
         if self._listing is not None:
@@ -871,6 +837,4 @@ class BrowserPanel(QWidget):
     def shutdown(self, wait_ms: int = 5000) -> None:
         """Cancel every listing; wait (bounded) for the workers to notice."""
         self._cancel_all()
-        for worker in self._workers.values():
-            worker.cancel()
-        self.pool.waitForDone(wait_ms)
+        self.tasks.close(wait_ms / 1000.0)

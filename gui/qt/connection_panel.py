@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,7 +32,7 @@ from gui.core.paths import AppPaths
 from gui.core.secrets import BackendStatus, SecretStore
 from gui.core.types import ConnectionSpec
 from gui.options import AppOptions
-from gui.qt.workers import Worker, start
+from gui.qt.workers import TaskRegistry
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +146,9 @@ class ConnectionPanel(QWidget):
         self.paths = paths
         self.options = options
         self.store = secret_store or SecretStore()
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(2)
+        self.tasks = TaskRegistry(self, max_threads=2, name="connectionTasks")
         self._conn: Connection | None = None
         self._env: EnvironmentInfo | None = None
-        self._workers: dict[int, Worker] = {}
         self._sandbox_mode = False
         self._pending_connect = False
         self._closing = False
@@ -522,24 +520,9 @@ class ConnectionPanel(QWidget):
     # ---- workers -------------------------------------------------------------------------------------
 
     def _run(self, fn: Any, *args: Any, on_result: Any, on_error: Any = None, profile: str | None = None) -> None:
-        worker = Worker(fn, *args, profile=profile)
-        key = id(worker)
-        self._workers[key] = worker
-        worker.signals.result.connect(on_result)
-        worker.signals.error.connect(on_error or self._fail)
-        worker.signals.finished.connect(self._on_worker_finished)
-        start(worker, self.pool)
-
-    @Slot()
-    def _on_worker_finished(self) -> None:
-        sender = self.sender()
-        for key, worker in list(self._workers.items()):
-            if worker.signals is sender:
-                del self._workers[key]
+        self.tasks.run(fn, *args, on_result=on_result, on_error=on_error or self._fail, profile=profile)
 
     def shutdown(self) -> None:
         """Stop background work (connection tests end within their timeouts)."""
         self._closing = True
-        for worker in self._workers.values():
-            worker.cancel()
-        self.pool.waitForDone(15_000)
+        self.tasks.close(15.0)

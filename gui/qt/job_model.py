@@ -21,9 +21,10 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from gui.core.cost import format_duration
-from gui.core.jobstates import JobStatus
+from gui.core.jobstates import Action, JobStatus, allowed_actions
 from gui.core.jobstore import JobRecord, Scope
 from gui.qt.table_model import FlatTableModel
 
@@ -35,6 +36,34 @@ VIDEO, PRESET, SUBMITTED, STATUS, ELAPSED, JOB_ID, JOB_TAG, LABELS = range(8)
 COLUMNS = ("Video", "Preset", "Submitted", "Status", "Elapsed", "JobId", "JobTag", "Labels")
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+
+# The status filter's choices: (text, statuses shown; None: all).
+STATUS_FILTERS: tuple[tuple[str, frozenset[JobStatus] | None], ...] = (
+    ("All jobs", None),
+    ("Active", frozenset(s for s in JobStatus if s.is_active)),
+    ("Queued", frozenset({JobStatus.QUEUED})),
+    ("Submitting", frozenset({JobStatus.SUBMITTING})),
+    ("In progress", frozenset({JobStatus.IN_PROGRESS})),
+    ("Succeeded", frozenset({JobStatus.SUCCEEDED})),
+    ("Failed", frozenset({JobStatus.FAILED})),
+    ("Cancelled", frozenset({JobStatus.CANCELLED})),
+)
+NEEDS_ENGINE = frozenset({Action.RETRY, Action.FETCH_RESULTS, Action.CANCEL, Action.REMOVE})
+
+
+def enabled_actions(records: Iterable[JobRecord], *, connected: bool) -> frozenset[Action]:
+    """The actions the panel offers for the selected ``records``: any a selected job allows; "Open results"
+    for exactly one job; the ones the engine carries out only while connected."""
+    records = list(records)
+    allowed: set[Action] = set()
+    for r in records:
+        allowed |= allowed_actions(r.status, r.results_fetched, has_job_id=bool(r.job_id))
+    if len(records) != 1:
+        allowed.discard(Action.OPEN_RESULTS)
+    if not connected:
+        allowed -= NEEDS_ENGINE
+    return frozenset(allowed)
+
 
 STATUS_COLORS = {
     JobStatus.QUEUED: "#8a8f98",
@@ -269,3 +298,28 @@ class JobFilterProxy(QSortFilterProxyModel):
             return None
         value = self.data(index, JobRole)
         return value if isinstance(value, JobRecord) else None
+
+
+def job_table(proxy: JobFilterProxy, parent: QWidget) -> QTableView:
+    """The job list's view (objectName ``jobTable``): rows selected whole, newest first, the video column
+    stretched and elided in the middle (bucket and file name stay visible)."""
+    table = QTableView(parent)
+    table.setObjectName("jobTable")
+    table.setModel(proxy)
+    table.setSortingEnabled(True)
+    table.sortByColumn(SUBMITTED, Qt.SortOrder.DescendingOrder)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(22)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(False)
+    widths = {VIDEO: 300, STATUS: 110, SUBMITTED: 140, ELAPSED: 70, LABELS: 60}
+    for col in range(len(COLUMNS)):
+        header.resizeSection(col, widths.get(col, 120))
+    header.setSectionResizeMode(VIDEO, QHeaderView.ResizeMode.Stretch)  # no dead space on the right
+    return table

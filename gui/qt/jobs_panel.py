@@ -1,33 +1,22 @@
 """The Jobs panel: "Start label detection", the live job list, actions per job, preferences.
 
-Threads: the :class:`gui.core.engine.JobEngine` (queue, poller, results fetcher) runs on its own
-Python threads and only writes to the job store; its callbacks reach this panel through
-:class:`EngineBridge` signals (queued to the GUI thread). Every store read or write from the panel runs
-on a :class:`gui.qt.workers.Worker`; the panel folds what changed into the model row by row
-(``JobStore.changed_since``), also picking up jobs written by the CLI in another process.
+The job store, the engines and the list's refresh live in :class:`gui.qt.job_feed.JobFeed`; the dialogs in
+:mod:`gui.qt.job_dialogs`. Every store read or write and every AWS call runs as a task of the panel's
+:class:`~gui.qt.workers.TaskRegistry`; the GUI thread only folds the results into the model row by row.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QPoint, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -35,39 +24,32 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QStyle,
     QSystemTrayIcon,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from gui.core.cost import PRICE_SOURCE, estimate
-from gui.core.duplicates import EnqueuePlan, confirmation_text
 from gui.core.engine import JobEngine, JobPreferences
-from gui.core.errors import UserMessage
+from gui.core.errors import UserMessage, explain
 from gui.core.jobstates import ACTION_TEXT, Action, JobStatus, allowed_actions
 from gui.core.jobstore import Changes, JobRecord, JobStore, Scope
 from gui.core.paths import AppPaths
 from gui.core.submitter import SubmitPolicy
 from gui.core.types import JobSettings, S3Object
-from gui.qt.job_model import COLUMNS, ELAPSED, LABELS, STATUS, SUBMITTED, VIDEO, JobFilterProxy, JobTableModel
-from gui.qt.workers import Worker, start
+from gui.qt.job_dialogs import JobOptions
+from gui.qt.job_feed import JobFeed, apply_action, ended_notice, ended_now, summary_text
+from gui.qt.job_model import STATUS_FILTERS, JobFilterProxy, JobTableModel, enabled_actions, job_table
+from gui.qt.job_results import ResultsWindows
+from gui.qt.job_submit import SubmitFlow, submission_refusal
+from gui.qt.workers import TaskRegistry
+
+if TYPE_CHECKING:
+    from gui.qt.results_window import ResultsWindow
 
 log = logging.getLogger(__name__)
 
-STATUS_FILTERS: tuple[tuple[str, frozenset[JobStatus] | None], ...] = (
-    ("All jobs", None),
-    ("Active", frozenset(s for s in JobStatus if s.is_active)),
-    ("Queued", frozenset({JobStatus.QUEUED})),
-    ("Submitting", frozenset({JobStatus.SUBMITTING})),
-    ("In progress", frozenset({JobStatus.IN_PROGRESS})),
-    ("Succeeded", frozenset({JobStatus.SUCCEEDED})),
-    ("Failed", frozenset({JobStatus.FAILED})),
-    ("Cancelled", frozenset({JobStatus.CANCELLED})),
-)
 ACTION_OBJECT_NAMES = {
     Action.CANCEL: "cancelJobAction",
     Action.RETRY: "retryJobAction",
@@ -76,145 +58,6 @@ ACTION_OBJECT_NAMES = {
     Action.COPY_JOB_ID: "copyJobIdAction",
     Action.REMOVE: "removeJobAction",
 }
-REFRESH_MS = 1000  # look for changes by other processes (the CLI) and tick "Elapsed"
-COALESCE_MS = 100  # engine changes are folded in at most this often
-
-
-class EngineBridge(QObject):
-    """Engine callbacks (any thread) → queued signals on the GUI thread."""
-
-    changed = Signal()
-    problem = Signal(object)  # UserMessage | None
-
-    def on_change(self) -> None:
-        self.changed.emit()
-
-    def on_problem(self, message: UserMessage | None) -> None:
-        self.problem.emit(message)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Background functions (run on Workers; no Qt)
-# ----------------------------------------------------------------------------------------------------------
-
-
-def _open_store(cancel: Any, progress: Any, paths: AppPaths) -> JobStore:
-    return JobStore(paths.jobs_db)
-
-
-def _load_all(cancel: Any, progress: Any, store: JobStore) -> Changes:
-    return store.changed_since(0)
-
-
-def _changes(cancel: Any, progress: Any, store: JobStore, version: int) -> Changes:
-    return store.changed_since(version)
-
-
-def _resolve(cancel: Any, progress: Any, conn: Any) -> tuple[Any, Scope]:
-    from gui.core.engine import resolve_scope
-
-    return conn, resolve_scope(conn.client, conn.spec.region, conn.spec.endpoint_url)
-
-
-def _plan(cancel: Any, progress: Any, engine: JobEngine, videos: list[S3Object], settings: JobSettings,
-          preset: str | None) -> tuple[EnqueuePlan, list[float | None]]:
-    plan = engine.plan(videos, settings, preset=preset)
-    durations = []
-    for v in videos:
-        ms = engine.store.known_duration_ms(v.uri)
-        durations.append(ms / 1000.0 if ms else None)
-    return plan, durations
-
-
-def _enqueue(cancel: Any, progress: Any, engine: JobEngine, plan: EnqueuePlan, include_duplicates: bool,
-             settings: JobSettings, preset: str | None) -> tuple[int, int]:
-    """Queue the planned jobs; returns (queued, skipped because already submitted alike in the meantime)."""
-    outcome = engine.submit_plan(plan, settings, preset=preset, include_duplicates=include_duplicates)
-    return len(outcome.added), len(outcome.late)
-
-
-def _apply_action(cancel: Any, progress: Any, engine: JobEngine, action: Action, ids: list[int]) -> int:
-    done = 0
-    for row_id in ids:
-        if action is Action.CANCEL:
-            done += engine.cancel(row_id)
-        elif action is Action.RETRY:
-            done += engine.retry(row_id) is not None
-        elif action is Action.REMOVE:
-            done += engine.remove(row_id)
-        elif action is Action.FETCH_RESULTS:
-            record = engine.store.get(row_id)
-            if record is not None and engine.fetcher is not None:
-                done += engine.fetch(record)
-    return done
-
-
-def _record_summary(cancel: Any, progress: Any, store: JobStore, job_id: str, label_count: int,
-                    duration_ms: int | None) -> bool:
-    record = store.by_job_id(job_id)
-    return bool(record and store.set_results(record.id, label_count=label_count, duration_ms=duration_ms))
-
-
-def _stop_engine(cancel: Any, progress: Any, engine: JobEngine) -> bool:
-    return engine.stop(timeout=10.0)
-
-
-def _setup_queue(cancel: Any, progress: Any, conn: Any, topic_arn: str) -> tuple[str, str]:
-    from gui.core.poller import setup_completion_queue
-
-    return topic_arn, setup_completion_queue(conn.client, topic_arn)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Preferences dialog
-# ----------------------------------------------------------------------------------------------------------
-
-
-class JobPreferencesDialog(QDialog):
-    def __init__(self, prefs: JobPreferences, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("jobPreferencesDialog")
-        self.setWindowTitle("Job preferences")
-        form = QFormLayout(self)
-        self.maxActive = QSpinBox(self)
-        self.maxActive.setObjectName("maxActiveSpin")
-        self.maxActive.setRange(1, 1000)
-        self.maxActive.setValue(prefs.max_active)
-        self.maxActive.setToolTip("AWS allows 20 concurrent label-detection jobs per account and region by "
-                                  "default; jobs beyond this wait in the local queue.")
-        form.addRow("Jobs in progress at once:", self.maxActive)
-        self.price = QDoubleSpinBox(self)
-        self.price.setObjectName("pricePerMinuteSpin")
-        self.price.setRange(0.0, 100.0)
-        self.price.setDecimals(3)
-        self.price.setSingleStep(0.01)
-        self.price.setPrefix("$ ")
-        self.price.setValue(prefs.price_per_minute)
-        self.price.setToolTip(f"Used for the cost estimate only. Default $0.10 from {PRICE_SOURCE}.")
-        form.addRow("Price per minute of video:", self.price)
-        self.autoFetch = QCheckBox("Fetch results as soon as a job succeeds", self)
-        self.autoFetch.setObjectName("autoFetchCheck")
-        self.autoFetch.setChecked(prefs.auto_fetch)
-        form.addRow("", self.autoFetch)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-        self._prefs = prefs
-
-    def preferences(self) -> JobPreferences:
-        return replace(
-            self._prefs,
-            max_active=self.maxActive.value(),
-            price_per_minute=self.price.value(),
-            auto_fetch=self.autoFetch.isChecked(),
-            completion_queues=dict(self._prefs.completion_queues),
-        )
-
-
-# ----------------------------------------------------------------------------------------------------------
-# The panel
-# ----------------------------------------------------------------------------------------------------------
 
 
 class JobsPanel(QWidget):
@@ -237,36 +80,29 @@ class JobsPanel(QWidget):
         self.setObjectName("jobsPanel")
         self.paths = paths
         self.clock = clock
-        self.submit_policy = submit_policy
-        self.poll_policy = poll_policy
         self.preferences = JobPreferences.load(paths)
-        self.store: JobStore | None = None
-        self.engines: dict[Scope, JobEngine] = {}  # the scope on view, and others of the account with active jobs
-        self._other_active: dict[int, Scope] = {}  # active jobs of other regions (same account and endpoint)
-        self.connection: Any = None
-        self.scope: Scope | None = None
         self._videos_fn: Callable[[], list[S3Object]] = list
         self._settings_fn: Callable[[], JobSettings] = JobSettings
         self._preset_fn: Callable[[], str | None] = lambda: None
         self._valid_fn: Callable[[], list[str]] = list
-        self._version = 0
         self._loaded = False
         self._loaded_at = float("inf")  # when the list was first loaded (jobs ending after it are announced)
-        self._refreshing = False
-        self._refresh_again = False
         self._closing = False
-        self._pending_plan: tuple[EnqueuePlan, JobSettings, str | None] | None = None
-        self._results_store: Any = None
-        self._results_windows: list[QWidget] = []
-        self._pending_settings: tuple[JobSettings, str | None, int] = (JobSettings(), None, 0)
-        self._confirm_box: QMessageBox | None = None
-        self._prefs_dialog: JobPreferencesDialog | None = None
-        self._sqs_box: tuple[QMessageBox, str] | None = None
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(3)
-        self.bridge = EngineBridge(self)
-        self.bridge.changed.connect(self._on_engine_changed)
-        self.bridge.problem.connect(self._on_problem)
+        self.tasks = TaskRegistry(self, max_threads=3, name="jobsTasks")
+        self.results = ResultsWindows(paths, self.tasks, self)
+        self.results.failed.connect(self._on_results_store_error)
+        self.results.fetched.connect(self.refresh_now)  # the job's label count changed
+        self.submitFlow = SubmitFlow(self, self.tasks, engine=lambda: self.engine, preferences=lambda: self.preferences,
+                                     active_jobs=self._active_jobs)
+        self.submitFlow.planning.connect(self._on_planning)
+        self.submitFlow.queued.connect(self._on_queued)
+        self.submitFlow.failed.connect(self._on_submit_error)
+        self.options = JobOptions(self, self.tasks, preferences=lambda: self.preferences,
+                                  settings=lambda: self._settings_fn(), connection=lambda: self.connection)
+        self.options.chosen.connect(self.apply_preferences)
+        self.options.notice.connect(self._on_notice)
+        self.options.refused.connect(self._refuse)
+        self.options.failed.connect(self._on_submit_error)
         self.tray: QSystemTrayIcon | None = None
 
         self.model = JobTableModel(self, clock=clock)
@@ -274,18 +110,42 @@ class JobsPanel(QWidget):
         self.proxy.setSourceModel(self.model)
         self._build_ui()
 
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setInterval(REFRESH_MS)
-        self._refresh_timer.timeout.connect(self._on_tick)
-        self._coalesce = QTimer(self)
-        self._coalesce.setSingleShot(True)
-        self._coalesce.setInterval(COALESCE_MS)
-        self._coalesce.timeout.connect(self._request_refresh)
+        self.feed = JobFeed(paths, self.tasks, self, preferences=self.preferences, submit_policy=submit_policy,
+                            poll_policy=poll_policy, clock=clock)
+        self.feed.storeOpened.connect(self._on_store_opened)
+        self.feed.storeFailed.connect(self._on_store_error)
+        self.feed.loaded.connect(self._on_loaded)
+        self.feed.changed.connect(self._on_changed)
+        self.feed.ticked.connect(self.model.tick)
+        self.feed.scopeResolved.connect(self._on_scope_resolved)
+        self.feed.scopeFailed.connect(self._on_scope_error)
+        self.feed.problem.connect(self._on_problem)
+        self.feed.enginesChanged.connect(self._update_summary)
+        self.feed.open()
 
-        worker = Worker(_open_store, paths)
-        worker.signals.result.connect(self._on_store_opened)
-        worker.signals.error.connect(self._on_store_error)
-        start(worker, self.pool)
+    # -- what the feed holds ------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> JobStore | None:
+        return self.feed.store
+
+    @property
+    def engines(self) -> dict[Scope, JobEngine]:
+        """The engine of the scope on view, and those of the account's other regions with active jobs."""
+        return self.feed.engines
+
+    @property
+    def engine(self) -> JobEngine | None:
+        """The engine of the account/region on view (None until connected)."""
+        return self.feed.engine
+
+    @property
+    def connection(self) -> Any:
+        return self.feed.connection
+
+    @property
+    def scope(self) -> Scope | None:
+        return self.feed.scope
 
     # -- UI -----------------------------------------------------------------------------------------------
 
@@ -321,7 +181,7 @@ class JobsPanel(QWidget):
         self.prefsAction.triggered.connect(self.show_preferences)
         self.sqsAction = more.addAction("Read completions from SQS…")
         self.sqsAction.setObjectName("setupSqsAction")
-        self.sqsAction.triggered.connect(self._on_setup_sqs)
+        self.sqsAction.triggered.connect(self.options.setup_sqs)
         self.moreButton.setMenu(more)
         top.addWidget(self.moreButton)
         layout.addLayout(top)
@@ -342,25 +202,7 @@ class JobsPanel(QWidget):
         self.problemBar.hide()
         layout.addWidget(self.problemBar)
 
-        self.table = QTableView(self)
-        self.table.setObjectName("jobTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(SUBMITTED, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keep bucket and file name visible
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        widths = {VIDEO: 300, STATUS: 110, SUBMITTED: 140, ELAPSED: 70, LABELS: 60}
-        for col in range(len(COLUMNS)):
-            header.resizeSection(col, widths.get(col, 120))
-        header.setSectionResizeMode(VIDEO, QHeaderView.ResizeMode.Stretch)  # no dead space on the right
+        self.table = job_table(self.proxy, self)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_context_menu)
         self.table.doubleClicked.connect(self._on_double_clicked)
@@ -402,67 +244,35 @@ class JobsPanel(QWidget):
     ) -> None:
         self._videos_fn, self._settings_fn, self._preset_fn, self._valid_fn = videos_fn, settings_fn, preset_fn, valid_fn
 
-    @property
-    def engine(self) -> JobEngine | None:
-        """The engine of the account/region on view (None until connected)."""
-        return self.engines.get(self.scope) if self.scope is not None else None
-
     def set_connection(self, conn: Any) -> None:
         """Watch and run the jobs of ``conn``'s account/region/endpoint (None: disconnect).
 
         Jobs of the same account in other regions keep running too (their engines start when the job
         list shows active ones), so looking at another region never stalls a queue."""
-        self.connection = conn
-        self._stop_engines()
+        self.feed.set_connection(conn)
         if conn is None:
-            self.scope = None
             self._show_problem(None)
             self._update_summary()
             return
         self.summaryLabel.setText(f"Checking the account of {conn.spec.describe()}…")
-        worker = Worker(_resolve, conn)
-        worker.signals.result.connect(self._on_scope_resolved)
-        worker.signals.error.connect(self._on_scope_error)
-        start(worker, self.pool)
 
     def shutdown(self) -> None:
-        """Stop the engine and background work cooperatively; quick (threads are daemons)."""
+        """Stop the engines and background work cooperatively; quick (threads are daemons)."""
         if self._closing:
             return
         self._closing = True
-        self._refresh_timer.stop()
-        self._coalesce.stop()
-        engines, self.engines = list(self.engines.values()), {}
-        for engine in engines:
-            engine.request_stop()
-        deadline = time.monotonic() + 2.0
-        stopped = all([engine.stop(timeout=max(0.1, deadline - time.monotonic())) for engine in engines])
-        self.pool.waitForDone(3000)
-        for window in list(self._results_windows):
-            window.close()
-        # Results windows query the store on their own pool: let those queries end before the store's
-        # connections are closed under them (closing mid-query crashes sqlite3).
-        from gui.qt.results_view import results_pool
-
-        results_pool().waitForDone(5000)
+        stopped = self.feed.close()
+        self.tasks.close(3.0)
+        self.results.close(close_store=stopped)
         if self.tray is not None:
             self.tray.hide()
         if self.store is not None and stopped:
             self.store.close()
-        if self._results_store is not None and stopped:
-            try:
-                self._results_store.close()
-            except Exception:
-                log.exception("Closing the results store failed")
 
-    # -- store and engine -------------------------------------------------------------------------------
+    # -- what the feed reports --------------------------------------------------------------------------
 
     @Slot(object)
     def _on_store_opened(self, store: JobStore) -> None:
-        if self._closing:
-            store.close()
-            return
-        self.store = store
         if store.problem:
             self._notify(store.problem, tray=False)
             self.storeProblem.emit(store.problem)
@@ -471,14 +281,6 @@ class JobsPanel(QWidget):
             box.setObjectName("jobStoreProblem")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
-        worker = Worker(_load_all, store)
-        worker.signals.result.connect(self._on_loaded)
-        worker.signals.error.connect(self._on_refresh_error)
-        self._refreshing = True
-        start(worker, self.pool)
-        self._refresh_timer.start()
-        if self.scope is not None and self.engine is None and self.connection is not None:
-            self._start_engine(self.scope)
 
     @Slot(object)
     def _on_store_error(self, message: UserMessage) -> None:
@@ -490,161 +292,41 @@ class JobsPanel(QWidget):
 
     @Slot(object)
     def _on_loaded(self, changes: Changes) -> None:
-        self._refreshing = False
-        self._version = changes.version
         self.model.reset(changes.rows, self.scope)
-        self._other_active.clear()
-        self._track_other_scopes(changes.rows)
         if not self._loaded:
             self._loaded_at = self.clock()
         self._loaded = True
         self._update_summary()
         self._update_actions()
-        if self._refresh_again:
-            self._refresh_again = False
-            self._request_refresh()
 
     @Slot(object)
-    def _on_scope_resolved(self, result: tuple[Any, Scope]) -> None:
-        conn, scope = result
-        if self._closing or conn is not self.connection:
-            return
-        self.scope = scope
+    def _on_scope_resolved(self, _scope: Scope) -> None:
         self._show_problem(None)
-        if self.store is not None:
-            self._reload()
-            self._start_engine(scope)
 
     @Slot(object)
     def _on_scope_error(self, message: UserMessage) -> None:
         self._show_problem(f"Jobs are not being watched: {message}", resumable=False)
         self._update_summary()
 
-    def _reload(self) -> None:
-        if self.store is None:
-            return
-        worker = Worker(_load_all, self.store)
-        worker.signals.result.connect(self._on_loaded)
-        worker.signals.error.connect(self._on_refresh_error)
-        self._refreshing = True
-        start(worker, self.pool)
-
-    def _start_engine(self, scope: Scope) -> None:
-        if self.store is None or self.connection is None or self._closing or scope in self.engines:
-            return
-        prefs = self.preferences
-        policy = self.submit_policy or SubmitPolicy(max_active=prefs.max_active)
-        clients = self.connection.client if scope == self.scope else _RegionClients(self.connection, scope.region)
-        engine = self.engines[scope] = JobEngine(
-            self.store,
-            clients,
-            scope,
-            preferences=prefs,
-            submit_policy=replace(policy, max_active=prefs.max_active) if self.submit_policy is None else policy,
-            poll_policy=self.poll_policy,
-            results_path=self.paths.results_db,
-            clock=self.clock,
-            on_change=self.bridge.on_change,
-            on_problem=self.bridge.on_problem,
-        )
-        engine.start()
-        log.info("Watching jobs of %s", scope.describe())
+    @Slot(object)
+    def _on_changed(self, changes: Changes) -> None:
+        ended = ended_now(self.model.apply(changes.rows), self._loaded_at)
+        if ended:
+            self._announce(ended)
         self._update_summary()
-
-    def _stop_engines(self) -> None:
-        engines, self.engines = list(self.engines.values()), {}
-        for engine in engines:
-            engine.request_stop()
-            start(Worker(_stop_engine, engine), self.pool)
-
-    def _track_other_scopes(self, rows: Any) -> None:
-        """Remember active jobs of the account's other regions and run an engine for each such region."""
-        current = self.scope
-        if current is None:
-            return
-        for r in rows:
-            other = r.scope != current and r.account == current.account and r.endpoint == current.endpoint
-            if other and r.status.is_active and not r.removed:
-                self._other_active[r.id] = r.scope
-            else:
-                self._other_active.pop(r.id, None)
-        for scope in set(self._other_active.values()):
-            self._start_engine(scope)
-
-    # -- refreshing ---------------------------------------------------------------------------------------
+        self._update_actions()
 
     @Slot()
-    def _on_engine_changed(self) -> None:
-        if not self._coalesce.isActive():
-            self._coalesce.start()
-
-    @Slot()
-    def _on_tick(self) -> None:
-        self.model.tick()
-        self._request_refresh()
-
-    @Slot()
-    def _request_refresh(self) -> None:
-        if self.store is None or self._closing:
-            return
-        if self._refreshing:
-            self._refresh_again = True
-            return
-        self._refreshing = True
-        worker = Worker(_changes, self.store, self._version)
-        worker.signals.result.connect(self._on_refreshed)
-        worker.signals.error.connect(self._on_refresh_error)
-        start(worker, self.pool)
-
-    @Slot(object)
-    def _on_refreshed(self, changes: Changes) -> None:
-        self._refreshing = False
-        if self._closing:
-            return
-        if changes.rows:
-            self._version = changes.version
-            transitions = self.model.apply(changes.rows)
-            self._track_other_scopes(changes.rows)
-            # Ended now: seen active before, or first seen already ended (a quick job of another process)
-            # but finished after this list was loaded — never a job of an earlier session.
-            ended = [
-                r for old, r in transitions
-                if r.status.is_terminal and r.status is not JobStatus.CANCELLED
-                and ((old is not None and old.is_active)
-                     or (old is None and (r.finished_at or 0) >= self._loaded_at))
-            ]
-            if ended:
-                self._announce(ended)
-            self._update_summary()
-            self._update_actions()
-        if self._refresh_again:
-            self._refresh_again = False
-            self._request_refresh()
-
-    @Slot(object)
-    def _on_refresh_error(self, message: UserMessage) -> None:
-        self._refreshing = False
-        log.warning("Refreshing the job list failed: %s", message)
-
-    def refresh_now(self) -> None:
-        """Ask for a refresh at once (tests and the lead may call it)."""
-        self._request_refresh()
+    def refresh_now(self, *_args: Any) -> None:
+        """Look for changes at once (after an action, a submission or a fetch; signal arguments ignored)."""
+        self.feed.refresh()
 
     # -- notifications --------------------------------------------------------------------------------
 
     def _announce(self, ended: list[JobRecord]) -> None:
         for record in ended:
             self.jobEnded.emit(record)
-        ok = sum(1 for r in ended if r.status is JobStatus.SUCCEEDED)
-        failed = sum(1 for r in ended if r.status is JobStatus.FAILED)
-        if len(ended) == 1:
-            r = ended[0]
-            text = f"Job {r.status.label.lower()}: {r.video_uri}"
-            if r.status is JobStatus.FAILED and r.status_message:
-                text += f" — {r.status_message}"
-        else:
-            text = f"{len(ended)} jobs ended: {ok} succeeded, {failed} failed"
-        self._notify(text, tray=True, failed=bool(failed))
+        self._notify(ended_notice(ended), tray=True, failed=any(r.status is JobStatus.FAILED for r in ended))
 
     def _notify(self, text: str, *, tray: bool, failed: bool = False) -> None:
         self.statusMessage.emit(text)
@@ -684,122 +366,41 @@ class JobsPanel(QWidget):
             engine.resume()
         self._show_problem(None)
 
+    @Slot()
     def _update_summary(self) -> None:
-        if not self._loaded:
-            return
-        counts: dict[JobStatus, int] = {s: 0 for s in JobStatus}
-        for r in self.model.records():
-            counts[r.status] += 1
-        parts = [f"{n} {s.label.lower()}" for s, n in counts.items() if n]
-        text = " · ".join(parts) if parts else "No jobs yet"
-        if self._other_active:
-            regions = sorted({s.region for s in self._other_active.values()})
-            text += f" · {len(self._other_active)} active in {', '.join(regions)}"
-        if self.scope is not None:
-            text += f"  —  {self.scope.region}"
-        elif self.connection is None:
-            text += "  —  not connected"
-        self.summaryLabel.setText(text)
+        if self._loaded:
+            self.summaryLabel.setText(summary_text(self.model.records(), self.feed.other_active, self.scope,
+                                                   self.connection is not None))
 
     # -- submitting -----------------------------------------------------------------------------------
 
     @Slot()
     def _on_submit_clicked(self) -> None:
-        if self.engine is None:
-            self._refuse("Not connected", "Connect to AWS (or the local sandbox) before starting jobs.")
-            return
-        problems = [p for p in self._valid_fn() if p]
-        if problems:
-            self._refuse("Settings need fixing", "\n".join(problems))
-            return
         videos = list(self._videos_fn())
-        eligible = [v for v in videos if v.ineligible_reason is None]
-        if not eligible:
-            why = "Select one or more videos (MP4 or MOV) in the browser first."
-            if videos:
-                why = f"None of the {len(videos)} selected objects is a video Rekognition accepts: " + (
-                    videos[0].ineligible_reason or ""
-                )
-            self._refuse("No videos selected", why)
+        refusal = submission_refusal(self.engine is not None, self._valid_fn(), videos)
+        if refusal is not None:
+            self._refuse(*refusal)
             return
-        settings = self._settings_fn()
-        preset = self._preset_fn()
-        self.submitButton.setEnabled(False)
-        worker = Worker(_plan, self.engine, eligible, settings, preset)
-        worker.signals.result.connect(self._on_planned)
-        worker.signals.error.connect(self._on_submit_error)
-        self._pending_plan = None
-        self._pending_settings = (settings, preset, len(videos) - len(eligible))
-        start(worker, self.pool)
+        self.submitFlow.start(videos, self._settings_fn(), self._preset_fn())
 
+    @Slot(str, str)
     def _refuse(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("submitRefused")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    @Slot(object)
-    def _on_planned(self, result: tuple[EnqueuePlan, list[float | None]]) -> None:
-        self.submitButton.setEnabled(True)
-        plan, durations = result
-        settings, preset, skipped = self._pending_settings
-        self._pending_plan = (plan, settings, preset)
-        cost = estimate(durations, self.preferences.price_per_minute)
-        if cost.known_videos:
-            cost_line = cost.describe()
-        else:
-            cost_line = (f"Durations are not known yet. Cost: ${cost.price_per_minute:.2f} per minute of video "
-                         "(set the price in Job preferences).")
-        active = sum(1 for r in self.model.records() if r.status.is_active)
-        text = confirmation_text(plan, settings, cost=cost_line, preset=preset, not_videos=skipped,
-                                 max_active=self.preferences.max_active, active=active)
-        box = QMessageBox(self)
-        box.setObjectName("submitConfirmation")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle(text.title)
-        paragraphs = [f"<b>{html.escape(text.headline, quote=False)}</b>"]
-        box.setText("<br><br>".join(paragraphs + [html.escape(b, quote=False) for b in text.body]))
-        go = box.addButton(text.accept, QMessageBox.ButtonRole.AcceptRole)
-        go.setObjectName("confirmSubmitButton")
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        if text.resubmit is not None:
-            check = QCheckBox(text.resubmit, box)
-            check.setObjectName("resubmitDuplicatesCheck")
-            box.setCheckBox(check)
-            check.setChecked(text.resubmit_by_default)
-        box.setDefaultButton(go)
-        box.finished.connect(self._on_confirmation_finished)
-        self._confirm_box = box
-        box.open()
+    def _active_jobs(self) -> int:
+        return sum(1 for r in self.model.records() if r.status.is_active)
 
-    @Slot(int)
-    def _on_confirmation_finished(self, _result: int) -> None:
-        box = self._confirm_box
-        self._confirm_box = None
-        if box is None:
-            return
-        clicked = box.clickedButton()
-        accepted = clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.AcceptRole
-        include = bool(box.checkBox() and box.checkBox().isChecked())
-        box.deleteLater()
-        if not accepted or self._pending_plan is None or self.engine is None:
-            self._pending_plan = None
-            return
-        plan, settings, preset = self._pending_plan
-        self._pending_plan = None
-        worker = Worker(_enqueue, self.engine, plan, include, settings, preset)
-        worker.signals.result.connect(self._on_enqueued)
-        worker.signals.error.connect(self._on_submit_error)
-        start(worker, self.pool)
+    @Slot(bool)
+    def _on_planning(self, busy: bool) -> None:
+        self.submitButton.setEnabled(not busy)
 
-    @Slot(object)
-    def _on_enqueued(self, counts: tuple[int, int]) -> None:
-        count, skipped = counts
-        text = f"Queued {count} job(s)."
-        if skipped:
-            text += f" {skipped} video(s) were already submitted with the same settings and were skipped."
+    @Slot(str)
+    def _on_queued(self, text: str) -> None:
         self._notify(text, tray=False)
-        self._request_refresh()
+        self.refresh_now()
 
     @Slot(object)
     def _on_submit_error(self, message: UserMessage) -> None:
@@ -807,11 +408,10 @@ class JobsPanel(QWidget):
         self._refuse(message.title, f"{message.text} {message.hint}".strip())
 
     def submit_videos(self, videos: list[S3Object], settings: JobSettings, preset: str | None = None) -> None:
-        """Queue jobs without the confirmation (for scripted use by the main window; the button asks)."""
-        if self.engine is None:
-            raise RuntimeError("not connected")
-        plan = self.engine.plan(videos, settings, preset=preset)
-        start(Worker(_enqueue, self.engine, plan, False, settings, preset), self.pool)
+        """Queue jobs without the confirmation (for scripted use by the main window; the button asks).
+
+        Planning and queueing run in one background task; videos already submitted alike are skipped."""
+        self.submitFlow.submit_now(videos, settings, preset)
 
     # -- actions ------------------------------------------------------------------------------------------
 
@@ -822,18 +422,9 @@ class JobsPanel(QWidget):
 
     @Slot()
     def _update_actions(self, *args: Any) -> None:
-        records = self.selected_records()
-        allowed: set[Action] = set()
-        for r in records:
-            allowed |= allowed_actions(r.status, r.results_fetched, has_job_id=bool(r.job_id))
-        connected = self.engine is not None
+        enabled = enabled_actions(self.selected_records(), connected=self.engine is not None)
         for action, qa in self.actions.items():
-            enabled = action in allowed
-            if action is Action.OPEN_RESULTS:
-                enabled = enabled and len(records) == 1
-            if action in (Action.RETRY, Action.FETCH_RESULTS, Action.CANCEL, Action.REMOVE):
-                enabled = enabled and connected
-            qa.setEnabled(enabled)
+            qa.setEnabled(action in enabled)
 
     @Slot(QPoint)
     def _on_context_menu(self, pos: QPoint) -> None:
@@ -869,14 +460,8 @@ class JobsPanel(QWidget):
             return
         if self.engine is None:
             return
-        worker = Worker(_apply_action, self.engine, action, [r.id for r in targets])
-        worker.signals.result.connect(self._on_action_done)
-        worker.signals.error.connect(self._on_submit_error)
-        start(worker, self.pool)
-
-    @Slot(object)
-    def _on_action_done(self, _count: object) -> None:
-        self._request_refresh()
+        self.tasks.run(apply_action, self.engine, action, [r.id for r in targets], on_result=self.refresh_now,
+                       on_error=self._on_submit_error)
 
     @Slot(object)
     def _on_double_clicked(self, index: Any) -> None:
@@ -884,133 +469,38 @@ class JobsPanel(QWidget):
         if record is not None and record.status is JobStatus.SUCCEEDED:
             self.open_results(record)
 
-    def open_results(self, record: JobRecord) -> QWidget | None:
-        """Open the results engineer's view for ``record`` (fetching first when not stored)."""
-        try:
-            from gui.core.results_store import ResultsStore
-            from gui.qt.results_view import open_results
-        except ImportError:
-            self._refuse("Results unavailable", "The results viewer is not part of this build.")
-            return None
-        if self._results_store is None:
-            self._results_store = ResultsStore(self.paths.results_db)
+    # -- results windows ----------------------------------------------------------------------------------
+
+    def open_results(self, record: JobRecord) -> ResultsWindow | None:
+        """Open the results window of ``record`` (fetching first when not stored); None when the results
+        store is still being opened (the window opens as soon as it is)."""
         factory = self.connection.client if self.connection is not None else None
-        window = open_results(self, job_id=record.job_id or "", video_uri=record.video_uri,
-                              store=self._results_store, client_factory=factory)
-        view = getattr(window, "view", None)
-        if view is not None and hasattr(view, "fetchFinished"):
-            view.fetchFinished.connect(self._on_view_fetched)
-        self._results_windows.append(window)
-        window.destroyed.connect(self._forget_windows)
-        return window
+        return self.results.open(record, self.store, factory)
 
     @Slot(object)
-    def _on_view_fetched(self, summary: Any) -> None:
-        if self.store is None:
-            return
-        duration = getattr(summary, "duration_ms", None)
-        worker = Worker(_record_summary, self.store, summary.job_id, int(summary.label_count),
-                        int(duration) if duration else None)
-        worker.signals.result.connect(self._on_action_done)
-        start(worker, self.pool)
-
-    @Slot()
-    def _forget_windows(self) -> None:
-        alive = []
-        for w in self._results_windows:
-            try:
-                w.objectName()
-                alive.append(w)
-            except RuntimeError:  # already deleted
-                pass
-        self._results_windows = alive
+    def _on_results_store_error(self, message: UserMessage) -> None:
+        self._refuse(message.title, f"{message.text} {message.hint}".strip())
 
     @Slot(int)
     def _on_status_filter(self, index: int) -> None:
         self.proxy.set_statuses(STATUS_FILTERS[index][1] if 0 <= index < len(STATUS_FILTERS) else None)
 
-    # -- preferences and SQS ----------------------------------------------------------------------------
+    # -- preferences ------------------------------------------------------------------------------------
 
     @Slot()
     def show_preferences(self) -> None:
-        dialog = JobPreferencesDialog(self.preferences, self)
-        dialog.finished.connect(self._on_preferences_finished)
-        self._prefs_dialog = dialog
-        dialog.open()
+        self.options.show_preferences()
 
-    @Slot(int)
-    def _on_preferences_finished(self, result: int) -> None:
-        dialog = self._prefs_dialog
-        self._prefs_dialog = None
-        if dialog is None:
-            return
-        if result == QDialog.DialogCode.Accepted:
-            self.apply_preferences(dialog.preferences())
-        dialog.deleteLater()
-
+    @Slot(object)
     def apply_preferences(self, prefs: JobPreferences) -> None:
         """Use and save new preferences (gui.core.settings, section "jobs" of settings.json)."""
         self.preferences = prefs
-        for engine in self.engines.values():
-            engine.apply_preferences(prefs)
+        self.feed.apply_preferences(prefs)
         try:
             prefs.save(self.paths)
         except Exception as exc:  # a settings file we may not write must not crash the panel
-            from gui.core.errors import explain
-
             self._notify(f"Preferences not saved: {explain(exc)}", tray=False)
 
-    @Slot()
-    def _on_setup_sqs(self) -> None:
-        settings = self._settings_fn()
-        channel = settings.notification
-        if channel is None or self.connection is None:
-            self._refuse("No notification topic",
-                         "Set an SNS topic and role in the job settings (and connect) to have completions "
-                         "delivered through an SQS queue; until then the app polls for status.")
-            return
-        topic = channel.sns_topic_arn
-        if topic in self.preferences.completion_queues:
-            self._notify(f"Completions of {topic} are already read from SQS.", tray=False)
-            return
-        box = QMessageBox(QMessageBox.Icon.Question, "Read completions from SQS",
-                          f"Create an SQS queue subscribed to\n{topic}\nand read job completions from it? "
-                          "(AWS recommends this over polling; the app still polls now and then as a fallback.)",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
-        box.setObjectName("setupSqsConfirmation")
-        box.finished.connect(self._on_sqs_confirmed)
-        self._sqs_box = (box, topic)
-        box.open()
-
-    @Slot(int)
-    def _on_sqs_confirmed(self, result: int) -> None:
-        if self._sqs_box is None:
-            return
-        box, topic = self._sqs_box
-        self._sqs_box = None
-        accepted = box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
-        box.deleteLater()
-        if not accepted or self.connection is None:
-            return
-        worker = Worker(_setup_queue, self.connection, topic)
-        worker.signals.result.connect(self._on_sqs_ready)
-        worker.signals.error.connect(self._on_submit_error)
-        start(worker, self.pool)
-
-    @Slot(object)
-    def _on_sqs_ready(self, result: tuple[str, str]) -> None:
-        topic, url = result
-        prefs = replace(self.preferences, completion_queues={**self.preferences.completion_queues, topic: url})
-        self.apply_preferences(prefs)
-        self._notify(f"Job completions for {topic} now arrive through {url}.", tray=False)
-
-
-class _RegionClients:
-    """The connection's clients in another region (for the engines of the account's other regions)."""
-
-    def __init__(self, conn: Any, region: str) -> None:
-        self.conn = conn
-        self.region = region
-
-    def __call__(self, service: str, region: str | None = None, **kwargs: Any) -> Any:
-        return self.conn.client(service, region or self.region, **kwargs)
+    @Slot(str)
+    def _on_notice(self, text: str) -> None:
+        self._notify(text, tray=False)

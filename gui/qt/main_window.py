@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QThreadPool, QTimer, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -22,7 +22,7 @@ from gui.core.paths import AppPaths
 from gui.options import AppOptions
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.connection_panel import ConnectionPanel
-from gui.qt.workers import Worker, start
+from gui.qt.workers import TaskRegistry
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         self.options = options
         self.paths = paths
         self.sandbox: Any = None
-        self.pool = QThreadPool(self)
+        self.tasks = TaskRegistry(self, max_threads=1, name="windowTasks")
         self._closing = False
 
         central = QWidget(self)
@@ -166,10 +166,9 @@ class MainWindow(QMainWindow):
     def _start_sandbox(self) -> None:
         if self._closing:
             return
-        worker = Worker(_start_demo_sandbox)
-        worker.signals.result.connect(self._on_sandbox_ready)
-        worker.signals.error.connect(self._on_sandbox_error)
-        start(worker, self.pool)
+        # Not cancellable once started: at close it comes up, then _on_sandbox_ready stops it.
+        self.tasks.run(_start_demo_sandbox, on_result=self._on_sandbox_ready, on_error=self._on_sandbox_error,
+                       keep_on_close=True)
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -234,7 +233,7 @@ class MainWindow(QMainWindow):
         if self._jobs_panel is not None:
             self._jobs_panel.shutdown()
             self._filter_panel.save_state()
-        self.pool.waitForDone(10_000)
+        self.tasks.close(10.0)
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None

@@ -397,7 +397,7 @@ class TimelineWidget(QAbstractScrollArea):
                 painter.fillRect(x, y + 3, w, self.ROW_HEIGHT - 6, color)
         painter.setClipping(False)
         if deferred:
-            QTimer.singleShot(0, self.viewport().update)
+            QTimer.singleShot(0, self.viewport(), self.viewport().update)  # dropped if the view goes first
         self._paint_axis(painter, plot, fm, text_color, grid)
         if self._marker is not None:
             x = self._x_of(self._marker[1], plot)

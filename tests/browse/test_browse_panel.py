@@ -185,7 +185,7 @@ def test_navigating_away_cancels_the_listing_in_flight(qtbot, browser, make_sand
     open_folder(qtbot, browser, "big", "small/")
     qtbot.wait(600)  # pages of the old listing, had they kept coming, would have arrived by now
     assert [r.key for r in shown_rows(browser)] == ["small/only.mp4"]
-    assert browser.pool.waitForDone(WAIT)
+    assert browser.tasks.wait(WAIT / 1000)
     huge_calls = [c for c in calls if "prefix=huge" in c["url"]]
     assert 1 <= len(huge_calls) < 8  # stopped long before the 8 pages
 
@@ -310,7 +310,7 @@ def test_set_connection_none_and_shutdown_leave_nothing_running(qtbot, browser, 
     assert browser.bucketList.count() == 0 and browser.model.rowCount() == 0
     assert "Not connected" in browser.bucketMessage.text()
     browser.shutdown()
-    assert browser.pool.activeThreadCount() == 0
+    assert browser.tasks.running() == 0 and browser.tasks.pool.activeThreadCount() == 0
 
 
 # ---- the model on its own ---------------------------------------------------------------------------

@@ -224,10 +224,10 @@ def test_panel_saves_a_preset_and_it_survives_a_restart(qtbot, filter_paths, dia
     panel.job_settings.confidence_spin.setValue(90)
     dialogs.texts, dialogs.confirms = ["My pets"], [False]
     panel.presets_bar.save_current()
-    assert PresetStore(filter_paths).load() is not None
     fresh = PresetStore(filter_paths)
-    fresh.load()
-    assert fresh.get("My pets").settings.min_confidence == 70
+    report = fresh.load()
+    assert (report.problems, report.notices) == ([], [])  # the file on disk is still whole and current
+    assert fresh.get("My pets").settings.min_confidence == 70  # "No" kept the old one
     dialogs.texts, dialogs.confirms = ["My pets"], [True]
     panel.presets_bar.save_current()
     fresh.load()

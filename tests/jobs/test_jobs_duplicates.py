@@ -181,7 +181,7 @@ def test_two_engines_racing_start_each_video_once_on_the_sandbox(make_sandbox, t
 def test_window_dialog_open_while_the_cli_submits_the_same_prefix(make_sandbox, tmp_path):
     """The window planned (nothing submitted yet) and shows its dialog; meanwhile the CLI, a separate
     process, submits and runs the same prefix. Confirming then queues nothing: all 30 are skipped."""
-    from gui.qt.jobs_panel import _enqueue
+    from gui.qt.job_feed import enqueue_planned
 
     sb = make_sandbox(job_seconds=0.2)
     videos = _fill(sb)
@@ -207,7 +207,7 @@ def test_window_dialog_open_while_the_cli_submits_the_same_prefix(make_sandbox, 
 
         engine.start()
         try:
-            assert _enqueue(None, None, engine, plan, False, JobSettings(), None) == (0, N)  # user clicks Start
+            assert enqueue_planned(None, None, engine, plan, False, JobSettings(), None) == (0, N)  # user clicks Start
         finally:
             assert engine.stop(5)
         assert len(store.jobs()) == N

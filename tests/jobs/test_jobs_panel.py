@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 
 import pytest
@@ -104,7 +105,8 @@ def test_submit_two_demo_videos_both_succeed_with_labels(qtbot, panel, make_sand
     p.table.selectRow(0)
     assert p.actions[Action.OPEN_RESULTS].isEnabled() and not p.actions[Action.CANCEL].isEnabled()
     p.actions[Action.OPEN_RESULTS].trigger()
-    window = p._results_windows[-1]
+    qtbot.waitUntil(lambda: bool(p.results.windows), timeout=10_000)  # the results store opens in the background
+    window = p.results.windows[-1]
     assert window.objectName() == "resultsWindow" and window.isVisible()
     assert window.view.job_id == p.proxy.record_at(p.proxy.index(0, 0)).job_id
     window.close()
@@ -212,3 +214,114 @@ def test_jobs_of_another_region_keep_running_while_the_list_shows_this_one(qtbot
     with JobStore(paths.jobs_db) as store:
         wait_until(lambda: all(j.status is JobStatus.SUCCEEDED for j in store.jobs()), 30)
     assert len(sb.jobs()) == 2
+
+
+class ThreadLog:
+    """Wraps every public method of a store object so each call notes whether it ran on the GUI thread."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bool]] = []
+        self._lock = threading.Lock()
+
+    def wrap(self, store, label: str):
+        for name in dir(store):
+            method = getattr(store, name)
+            if name.startswith("_") or not callable(method):
+                continue
+            setattr(store, name, self._wrapped(method, f"{label}.{name}"))
+        return store
+
+    def _wrapped(self, method, name):
+        def call(*args, **kwargs):
+            with self._lock:
+                self.calls.append((name, threading.current_thread() is threading.main_thread()))
+            return method(*args, **kwargs)
+
+        return call
+
+    def on_gui_thread(self) -> list[str]:
+        with self._lock:
+            return [name for name, gui in self.calls if gui]
+
+    def names(self) -> set[str]:
+        with self._lock:
+            return {name for name, _gui in self.calls}
+
+
+def test_submit_videos_does_no_store_io_on_the_gui_thread(qtbot, panel, make_sandbox):
+    sb = make_sandbox(seed_demo=True, job_seconds=0.3)
+    p = panel()
+    conn = _connect(qtbot, p, sb)
+    videos = demo_videos(conn)[:2]
+    log = ThreadLog()
+    log.wrap(p.store, "jobs")
+    p.store.version()  # the check itself can fail: a call from the GUI thread is seen
+    assert log.on_gui_thread() == ["jobs.version"]
+    log.calls.clear()
+
+    p.submit_videos(videos, JobSettings())
+    p.submit_videos(videos, JobSettings())  # again: the duplicate check reads the store too
+    qtbot.waitUntil(lambda: p.model.rowCount() == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: _statuses(p) == [JobStatus.SUCCEEDED] * 2, timeout=30_000)
+    assert {"jobs.add_unique_jobs", "jobs.changed_since"} <= log.names()  # planned, queued, refreshed
+    assert log.on_gui_thread() == []
+    assert len(sb.jobs()) == 2
+
+
+def test_open_results_does_no_store_io_on_the_gui_thread(qtbot, panel, paths, monkeypatch):
+    import gui.qt.job_feed as job_feed
+    from gui.core.jobstore import JobStore, Scope, new_job
+
+    with JobStore(paths.jobs_db) as store:  # a finished job whose results are not in the cache
+        scope = Scope("123456789012", "us-east-1", "")
+        (record,) = store.add_jobs([new_job("demo-videos", "family/pets/dog-park.mov", JobSettings(), scope)])
+        assert store.mark_started(record.id, "job-without-results")
+        assert store.mark_finished(record.id, JobStatus.SUCCEEDED)
+    log = ThreadLog()
+    real_open = job_feed.ResultsStore
+
+    def open_logged(path):
+        log.calls.append(("open results store", threading.current_thread() is threading.main_thread()))
+        return log.wrap(real_open(path), "results")
+
+    monkeypatch.setattr(job_feed, "ResultsStore", open_logged)
+    p = panel()
+    qtbot.waitUntil(lambda: p.model.rowCount() == 1, timeout=10_000)
+    log.wrap(p.store, "jobs")
+    for opened in (1, 2):  # the first opens the results store, the second reuses it
+        p.open_results(p.model.record(0))
+        qtbot.waitUntil(lambda n=opened: len(p.results.windows) == n, timeout=10_000)
+        status = p.results.windows[-1].view.statusLabel
+        qtbot.waitUntil(lambda s=status: "not in the local cache" in s.text(), timeout=10_000)
+    assert {"open results store", "results.summary"} <= log.names()
+    assert log.on_gui_thread() == []
+
+
+@pytest.mark.parametrize(
+    ("statuses", "connected", "expected"),
+    [
+        ([], True, set()),
+        ([JobStatus.QUEUED], True, {Action.CANCEL}),
+        ([JobStatus.QUEUED], False, set()),  # the engine cancels: not without a connection
+        ([JobStatus.SUBMITTING], True, set()),
+        ([JobStatus.IN_PROGRESS], True, {Action.COPY_JOB_ID}),
+        ([JobStatus.SUCCEEDED], True,
+         {Action.OPEN_RESULTS, Action.FETCH_RESULTS, Action.COPY_JOB_ID, Action.REMOVE}),
+        ([JobStatus.SUCCEEDED], False, {Action.OPEN_RESULTS, Action.COPY_JOB_ID}),  # the cache opens offline
+        ([JobStatus.SUCCEEDED, JobStatus.SUCCEEDED], True,  # "Open results" is for one job at a time
+         {Action.FETCH_RESULTS, Action.COPY_JOB_ID, Action.REMOVE}),
+        ([JobStatus.FAILED, JobStatus.QUEUED], True, {Action.RETRY, Action.REMOVE, Action.COPY_JOB_ID, Action.CANCEL}),
+        ([JobStatus.CANCELLED], True, {Action.RETRY, Action.REMOVE}),
+        ([JobStatus.CANCELLED], False, set()),
+    ],
+)
+def test_enabled_actions_for_a_selection(statuses, connected, expected, tmp_path):
+    from gui.core.jobstore import JobStore, Scope, new_job
+    from gui.qt.job_model import enabled_actions
+
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        (base,) = store.add_jobs([new_job("b", "v.mp4", JobSettings(), Scope("123456789012", "us-east-1", ""))])
+    with_job_id = {JobStatus.IN_PROGRESS, JobStatus.SUCCEEDED, JobStatus.FAILED}  # AWS accepted these
+    records = [replace(base, id=i, status=s, job_id=f"job-{i}" if s in with_job_id else None)
+               for i, s in enumerate(statuses)]
+    assert enabled_actions(records, connected=connected) == expected

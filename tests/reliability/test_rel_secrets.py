@@ -32,7 +32,6 @@ from gui.options import AppOptions
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.connection_panel import ConnectionPanel
 from gui.qt.jobs_panel import JobsPanel
-from gui.qt.results_view import results_pool
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -161,8 +160,9 @@ def test_a_session_with_a_typed_secret_leaves_it_only_in_the_keyring(qtbot, make
         assert by_key[GOOD].status is JobStatus.SUCCEEDED and by_key[BROKEN].status is JobStatus.FAILED
 
         # 4. Open the results (from the local store) and export them.
-        window = jobs.open_results(by_key[GOOD])
-        assert window is not None
+        jobs.open_results(by_key[GOOD])  # the results store opens in the background, then the window
+        qtbot.waitUntil(lambda: bool(jobs.results.windows), timeout=WAIT)
+        window = jobs.results.windows[-1]
         view = window.view
         qtbot.waitUntil(lambda: view.summary is not None, timeout=WAIT)
         with qtbot.waitSignal(view.exported, timeout=WAIT):
@@ -196,9 +196,7 @@ def test_a_session_with_a_typed_secret_leaves_it_only_in_the_keyring(qtbot, make
         # Scan while the app still has its databases open (WAL files present), then again after closing.
         files_open = {p: p.read_bytes() for p in paths.data_dir.rglob("*") if p.is_file()}
     finally:
-        # Let the results view's loads finish before the jobs panel closes the results store (closing it
-        # under a running query crashes: reported to the lead).
-        results_pool().waitForDone(WAIT)
+        # The jobs panel closes its results windows (each waits for its tasks) before the results store.
         for panel in panels:
             shutdown = getattr(panel, "shutdown", None)
             if shutdown is not None:

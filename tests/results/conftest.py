@@ -49,12 +49,49 @@ def store(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def wait_pool() -> Iterator[Callable[[], None]]:
-    """Waits for the results views' thread pool; also at the end of the test, so none is left running."""
-    from gui.qt.results_view import results_pool
+def results_pool(qapp: Any) -> Iterator[Any]:
+    """Two threads the views and models of a test share (as the results windows of the Jobs panel do)."""
+    from PySide6.QtCore import QThreadPool
+
+    pool = QThreadPool()
+    pool.setMaxThreadCount(2)
+    yield pool
+    assert pool.waitForDone(20_000), "background work still running"
+
+
+@pytest.fixture
+def wait_pool(results_pool: Any) -> Iterator[Callable[[], None]]:
+    """Waits for :func:`results_pool`; also at the end of the test, so none is left running."""
 
     def wait() -> None:
-        assert results_pool().waitForDone(20_000), "background work still running"
+        assert results_pool.waitForDone(20_000), "background work still running"
 
     yield wait
     wait()
+
+
+@pytest.fixture
+def job_store(tmp_path: Path) -> Iterator[Any]:
+    from gui.core.jobstore import JobStore
+
+    s = JobStore(tmp_path / "jobs.sqlite3")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def job_record(job_store: Any, scripted: Any, scripted_job: dict[str, Any]) -> Any:
+    """The scripted job as the job list knows it: succeeded, results not fetched yet."""
+    from gui.core.jobstates import JobStatus
+    from gui.core.jobstore import Scope, new_job
+    from gui.core.types import JobSettings
+
+    scope = Scope("123456789012", "us-east-1", scripted.endpoint_url)
+    (record,) = job_store.add_jobs([new_job(DEMO_BUCKET, SCRIPTED_VIDEO, JobSettings(), scope)])
+    assert job_store.mark_started(record.id, scripted_job["job_id"])
+    assert job_store.mark_finished(record.id, JobStatus.SUCCEEDED)
+    done = job_store.get(record.id)
+    assert done is not None and done.label_count is None
+    return done

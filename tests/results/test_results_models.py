@@ -7,13 +7,8 @@ from PySide6.QtCore import Qt
 
 from gui.core.results_fetch import fetch_and_store
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, LabelSummary
-from gui.qt.results_view import (
-    DetectionsModel,
-    LabelFilterProxy,
-    LabelSummaryModel,
-    label_matches,
-    suggested_file_name,
-)
+from gui.qt.results_models import DetectionsModel, LabelFilterProxy, LabelSummaryModel, label_matches
+from gui.qt.results_window import suggested_file_name
 
 
 @pytest.fixture
@@ -81,9 +76,9 @@ def test_summary_model_and_proxy(qtmodeltester, fetched):
     assert model.headerData(1, Qt.Orientation.Horizontal) == "Segments"
 
 
-def test_detections_model_windows_sorts_and_searches(qtbot, qtmodeltester, fetched, wait_pool):
+def test_detections_model_windows_sorts_and_searches(qtbot, qtmodeltester, fetched, results_pool, wait_pool):
     store, job_id = fetched
-    model = DetectionsModel(store)
+    model = DetectionsModel(store, results_pool)
     with qtbot.waitSignal(model.queryFinished, timeout=10_000) as blocker:
         model.set_query(job_id, TIMESTAMPS)
     assert blocker.args == [2500]
@@ -127,9 +122,9 @@ def test_detections_model_windows_sorts_and_searches(qtbot, qtmodeltester, fetch
     assert model.sort_key()[0] == "timestamp"
 
 
-def test_stale_query_results_are_dropped(qtbot, fetched, wait_pool):
+def test_stale_query_results_are_dropped(qtbot, fetched, results_pool, wait_pool):
     store, job_id = fetched
-    model = DetectionsModel(store)
+    model = DetectionsModel(store, results_pool)
     seen = []
     model.queryFinished.connect(seen.append)
     model.set_query(job_id, search="dog")

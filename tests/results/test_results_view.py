@@ -15,7 +15,7 @@ from results_support import DEMO_BUCKET, SCRIPT_SIZE, SCRIPTED_VIDEO, rekognitio
 
 from gui.core.results_fetch import fetch_and_store
 from gui.core.results_store import SEGMENTS, TIMESTAMPS
-from gui.qt.results_view import ResultsView, open_results
+from gui.qt.results_window import ResultsView, open_results
 from gui.qt.timeline import PALETTE
 
 # the offscreen platform says this whenever a top-level window with size hints is shown; harmless
@@ -50,8 +50,8 @@ def cached(scripted_job, store):
     return store, scripted_job["job_id"]
 
 
-def _open_cached(qtbot, store, job_id, **kw) -> ResultsView:
-    view = ResultsView(store, job_id, video_uri=VIDEO_URI, **kw)
+def _open_cached(qtbot, store, job_id, pool, **kw) -> ResultsView:
+    view = ResultsView(store, job_id, video_uri=VIDEO_URI, pool=pool, **kw)
     qtbot.addWidget(view)
     view.resize(1200, 800)
     view.show()
@@ -62,9 +62,9 @@ def _open_cached(qtbot, store, job_id, **kw) -> ResultsView:
     return view
 
 
-def test_view_shows_summary_and_detections_from_the_store(qtbot, cached, wait_pool):
+def test_view_shows_summary_and_detections_from_the_store(qtbot, cached, results_pool, wait_pool):
     store, job_id = cached
-    view = _open_cached(qtbot, store, job_id)
+    view = _open_cached(qtbot, store, job_id, results_pool)
     assert view.objectName() == "resultsView"
     assert view.findChild(QPushButton, "exportButton") is view.exportButton
     assert view.summaryModel.rowCount() == 7
@@ -77,9 +77,9 @@ def test_view_shows_summary_and_detections_from_the_store(qtbot, cached, wait_po
     assert view.timeline.visible_labels() == [r.label for r in store.label_summary(job_id)]
 
 
-def test_switching_to_segments_and_back(qtbot, cached, wait_pool):
+def test_switching_to_segments_and_back(qtbot, cached, results_pool, wait_pool):
     store, job_id = cached
-    view = _open_cached(qtbot, store, job_id)
+    view = _open_cached(qtbot, store, job_id, results_pool)
     segments = store.count_detections(job_id, SEGMENTS)
     with qtbot.waitSignal(view.detectionsModel.queryFinished, timeout=10_000) as blocker:
         view.segmentsButton.click()
@@ -93,9 +93,9 @@ def test_switching_to_segments_and_back(qtbot, cached, wait_pool):
     assert blocker.args == [SCRIPT_SIZE]
 
 
-def test_search_filters_summary_detections_and_timeline(qtbot, cached, wait_pool):
+def test_search_filters_summary_detections_and_timeline(qtbot, cached, results_pool, wait_pool):
     store, job_id = cached
-    view = _open_cached(qtbot, store, job_id)
+    view = _open_cached(qtbot, store, job_id, results_pool)
     with qtbot.waitSignal(view.detectionsModel.queryFinished, timeout=10_000) as blocker:
         qtbot.keyClicks(view.searchEdit, "bicy")  # typed: applied after a short pause
     assert blocker.args == [store.count_detections(job_id, search="bicy")]
@@ -104,14 +104,16 @@ def test_search_filters_summary_detections_and_timeline(qtbot, cached, wait_pool
     assert "matching the search" in view.detectionsCaption.text()
 
 
-def test_open_results_fetches_in_the_background_with_progress(qtbot, scripted, scripted_job, store, wait_pool):
+def test_open_results_fetches_in_the_background_with_progress(qtbot, scripted, scripted_job, store, job_store,
+                                                              job_record, results_pool, wait_pool):
     job_id = scripted_job["job_id"]
-    window = open_results(None, job_id=job_id, video_uri=VIDEO_URI, store=store, client_factory=_factory(scripted))
+    window = open_results(None, record=job_record, store=store, job_store=job_store,
+                          client_factory=_factory(scripted), pool=results_pool)
     qtbot.addWidget(window)
     view = window.view
     progress_seen: list[Any] = []
     qtbot.waitUntil(lambda: view.fetching, timeout=10_000)
-    view._fetch_worker.signals.progress.connect(progress_seen.append)
+    view._fetch.signals.progress.connect(progress_seen.append)
     assert view.fetchProgress.isVisible() and view.cancelFetchButton.isVisible()
     with qtbot.waitSignal(view.fetchFinished, timeout=20_000) as blocker:
         pass
@@ -122,10 +124,14 @@ def test_open_results_fetches_in_the_background_with_progress(qtbot, scripted, s
     assert progress_seen, "progress reached the GUI"
     assert window.windowTitle() == f"Labels — {VIDEO_URI}"
     assert store.has_results(job_id, SEGMENTS)
+    # the one job-level fetch noted the results on the job's record (the job list shows the label count)
+    updated = job_store.get(job_record.id)
+    assert updated.results_fetched and updated.label_count == summary.label_count == 7
 
 
-def test_cancel_fetch(qtbot, scripted, scripted_job, store, wait_pool):
-    view = ResultsView(store, scripted_job["job_id"], client_factory=_factory(scripted))
+def test_cancel_fetch(qtbot, scripted, scripted_job, store, job_store, job_record, results_pool, wait_pool):
+    view = ResultsView(store, scripted_job["job_id"], client_factory=_factory(scripted), job_store=job_store,
+                       record=job_record, pool=results_pool)
     qtbot.addWidget(view)
     with qtbot.waitSignal(view.fetchFailed, timeout=10_000) as blocker:
         assert view.fetch()
@@ -133,20 +139,21 @@ def test_cancel_fetch(qtbot, scripted, scripted_job, store, wait_pool):
     assert blocker.args[0].title == "Fetch cancelled"
     qtbot.waitUntil(lambda: not view.fetching, timeout=10_000)
     assert store.summary(scripted_job["job_id"]) is None
+    assert not job_store.get(job_record.id).results_fetched
 
 
-def test_without_a_client_an_uncached_job_says_so(qtbot, store, wait_pool):
-    view = ResultsView(store, "job-not-here")
+def test_without_a_client_an_uncached_job_says_so(qtbot, store, results_pool, wait_pool):
+    view = ResultsView(store, "job-not-here", pool=results_pool)
     qtbot.addWidget(view)
     view.start()
     status = view.findChild(QLabel, "resultsStatus")
     qtbot.waitUntil(lambda: "not in the local cache" in status.text(), timeout=10_000)
 
 
-def test_export_csv_through_the_save_dialog(qtbot, cached, tmp_path, wait_pool):
+def test_export_csv_through_the_save_dialog(qtbot, cached, tmp_path, results_pool, wait_pool):
     store, job_id = cached
     dialog = FakeSaveDialog(tmp_path / "chosen.csv")
-    view = _open_cached(qtbot, store, job_id, save_dialog=dialog)
+    view = _open_cached(qtbot, store, job_id, results_pool, save_dialog=dialog)
     view.exportFormat.setCurrentIndex(view.exportFormat.findData("csv"))
     with qtbot.waitSignal(view.exported, timeout=20_000) as blocker:
         view.exportButton.click()
@@ -157,17 +164,19 @@ def test_export_csv_through_the_save_dialog(qtbot, cached, tmp_path, wait_pool):
         assert sum(1 for _ in csv.reader(fh)) == SCRIPT_SIZE + 1
 
 
-def test_export_cancelled_in_the_dialog_writes_nothing(qtbot, cached, tmp_path, wait_pool):
+def test_export_cancelled_in_the_dialog_writes_nothing(qtbot, cached, tmp_path, results_pool, wait_pool):
     store, job_id = cached
-    view = _open_cached(qtbot, store, job_id, save_dialog=FakeSaveDialog(None))
+    view = _open_cached(qtbot, store, job_id, results_pool, save_dialog=FakeSaveDialog(None))
     assert view.export("json") is False
     assert list(tmp_path.glob("*.json")) == []
 
 
-def test_vtt_export_fetches_the_segments_first(qtbot, scripted, scripted_job, store, tmp_path, wait_pool):
+def test_vtt_export_fetches_the_segments_first(qtbot, scripted, scripted_job, store, job_store, job_record,
+                                               results_pool, tmp_path, wait_pool):
     job_id = scripted_job["job_id"]
     fetch_and_store(scripted_job["client"], job_id, store, aggregations=(TIMESTAMPS,))
-    view = _open_cached(qtbot, store, job_id, client_factory=_factory(scripted))
+    view = _open_cached(qtbot, store, job_id, results_pool, client_factory=_factory(scripted), job_store=job_store,
+                        record=job_record)
     out = tmp_path / "labels.vtt"
     with qtbot.waitSignal(view.exported, timeout=20_000) as blocker:
         assert view.export("vtt", str(out))
@@ -185,9 +194,9 @@ def _colored(image, rect, color: QColor) -> int:
     return hits
 
 
-def test_timeline_paints_bars_where_the_labels_occur(qtbot, cached, wait_pool, tmp_path):
+def test_timeline_paints_bars_where_the_labels_occur(qtbot, cached, results_pool, wait_pool, tmp_path):
     store, job_id = cached
-    view = _open_cached(qtbot, store, job_id)
+    view = _open_cached(qtbot, store, job_id, results_pool)
     view.set_aggregation(SEGMENTS)
     qtbot.waitUntil(lambda: view.timeline.data().rows and view.aggregation == SEGMENTS, timeout=10_000)
     qtbot.waitUntil(lambda: view.detectionsCaption.text().startswith("Segments"), timeout=10_000)
