@@ -153,14 +153,14 @@ def test_submitter_retries_an_unexpected_error_then_fails_the_job(store):
         for _ in range(POLICY.max_unexpected):
             sub.step()
             record = store.get(job.id)
-            seen.append((record.status, record.attempts, record.status_message))
+            seen.append((record.status, record.attempts, record.status_message, record.error_code))
             now[0] = record.next_attempt_at + 0.01
     finally:
         sub.close()
     assert seen == [
-        (JobStatus.QUEUED, 1, "Unexpected error (RuntimeError); will retry in 1 s."),
-        (JobStatus.QUEUED, 2, "Unexpected error (RuntimeError); will retry in 2 s."),
-        (JobStatus.FAILED, 3, "Unexpected error: RuntimeError: a bug in a botocore plugin"),
+        (JobStatus.QUEUED, 1, "Unexpected error (RuntimeError); will retry in 1 s.", "RuntimeError"),
+        (JobStatus.QUEUED, 2, "Unexpected error (RuntimeError); will retry in 2 s.", "RuntimeError"),
+        (JobStatus.FAILED, 3, "Unexpected error: RuntimeError: a bug in a botocore plugin", "RuntimeError"),
     ]
 
 
