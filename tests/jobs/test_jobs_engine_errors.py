@@ -461,3 +461,64 @@ def test_engine_wires_problems_ends_and_results_to_its_callbacks(tmp_path, auto_
                         ("problem", None), ("finished", JobStatus.SUCCEEDED)] + \
         ([("fetched", 1)] if auto_fetch else [])
     assert events.count("change") >= 4
+
+
+def test_submitter_sends_every_claimed_job_and_sleeps_until_the_next_is_due(store):
+    client = _client()
+    now = [NOW]
+    with Stubber(client) as stub:
+        store.add_jobs([new_job("videos", f"clip{i}.mp4", JobSettings(), SCOPE) for i in range(3)])
+        stub.add_response("start_label_detection", {"JobId": "J0"})
+        stub.add_client_error("start_label_detection", service_error_code="ThrottlingException", http_status_code=400)
+        sub = Submitter(store, _factory(client), SCOPE, policy=POLICY, clock=lambda: now[0], rng=Top())
+        try:
+            first = sub.step()  # J0 started; the throttle blocks the queue: the third is put back untried
+            assert (first.submitted, first.wait) == (1, 0.0)
+            assert sub.step(NOW + 0.25).wait == exact(0.25)  # still blocked until NOW + 0.5
+            stub.add_response("start_label_detection", {"JobId": "J2"})
+            now[0] = NOW + 0.6
+            assert sub.step(NOW + 0.6).submitted == 1  # the untried one; the throttled one is due at NOW + 1
+            assert sub.step(NOW + 0.7).wait == exact(0.3)  # sleeps until it is due
+            stub.add_response("start_label_detection", {"JobId": "J1"})
+            assert sub.step(NOW + 1.0).submitted == 1
+            assert sub.step(NOW + 1.1).wait == exact(POLICY.idle_wait)  # nothing queued
+        finally:
+            sub.close()
+    assert sorted(j.job_id for j in store.jobs(SCOPE)) == ["J0", "J1", "J2"]
+
+
+def test_submitter_counts_every_start_of_one_round(store):
+    client = _client()
+    with Stubber(client) as stub:
+        store.add_jobs([new_job("videos", f"clip{i}.mp4", JobSettings(), SCOPE) for i in range(3)])
+        for i in range(3):
+            stub.add_response("start_label_detection", {"JobId": f"J{i}"})
+        sub = Submitter(store, _factory(client), SCOPE, policy=POLICY, clock=lambda: NOW, rng=Top())
+        try:
+            assert sub.step().submitted == 3
+        finally:
+            sub.close()
+
+
+def test_poller_backs_off_longer_on_consecutive_failures_and_jitters_its_checks(store):
+    class Zero(Top):
+        def random(self) -> float:
+            return 0.0
+
+    client = _client()
+    [job] = _in_progress(store)
+    with Stubber(client) as stub:
+        stub.add_client_error("get_label_detection", service_error_code="ThrottlingException", http_status_code=400)
+        stub.add_client_error("get_label_detection", service_error_code="ThrottlingException", http_status_code=400)
+        stub.add_response("get_label_detection", _running(job.job_id))
+        poller = Poller(store, _factory(client), SCOPE, policy=POLL, clock=lambda: NOW, rng=Zero())
+        poller.step(NOW + 5.0)
+        first = poller._blocked_until - (NOW + 5.0)
+        due = poller._schedule[job.id].due
+        poller.step(due)
+        second = poller._blocked_until - due
+        due = poller._schedule[job.id].due
+        poller.step(due)
+        entry = poller._schedule[job.id]
+    assert (first, second) == (exact(2.0), exact(4.0))
+    assert entry.due - due == exact(entry.interval * 0.9)  # the low end of the ±10 % jitter
