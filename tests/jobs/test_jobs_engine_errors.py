@@ -16,13 +16,13 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from gui.core.engine import JobPreferences
+from gui.core.engine import JobEngine, JobPreferences
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobStore, Scope, new_job
 from gui.core.paths import resolve_paths
 from gui.core.poller import Poller, PollPolicy, parse_completion
 from gui.core.submitter import SubmitPolicy, Submitter
-from gui.core.types import JobSettings
+from gui.core.types import JobSettings, S3Object
 
 SCOPE = Scope("111122223333", "us-east-1", "")
 NOW = 1_700_000_000.0
@@ -37,6 +37,11 @@ class Top(random.Random):
 
     def random(self) -> float:
         return 0.5
+
+
+def exact(expected):
+    """Equal up to float noise. (``pytest.approx``'s relative tolerance on ``NOW`` would be ±1,700 s.)"""
+    return pytest.approx(expected, rel=0, abs=1e-6)
 
 
 def _client(endpoint: str = CLOSED_PORT):
@@ -100,8 +105,8 @@ def test_submitter_answers_each_kind_of_error(store, code, http, status, retry_a
     assert after.attempts == attempts
     assert after.client_token == job.client_token  # a retry reuses the token
     if retry_at is not None:  # paused jobs are due at once (0) when submission resumes
-        assert after.next_attempt_at == pytest.approx(retry_at)
-    assert sub.blocked_until == pytest.approx(NOW + blocked if blocked else 0.0)
+        assert after.next_attempt_at == exact(retry_at)
+    assert sub.blocked_until == exact(NOW + blocked if blocked else 0.0)
     assert (sub.paused.title if sub.paused else None) == paused
     assert [p.title for p in problems] == ([paused] if paused else [])
 
@@ -118,11 +123,11 @@ def test_submitter_after_a_dropped_connection_backs_off_the_whole_queue_and_repo
     jobs = store.jobs(SCOPE)
     assert result.submitted == 0
     assert [p.title for p in problems] == ["Endpoint unreachable"]
-    assert sub.blocked_until == pytest.approx(NOW + 1.0)  # the first of the engine-wide backoff
+    assert sub.blocked_until == exact(NOW + 1.0)  # the first of the engine-wide backoff
     # The first job was tried; the second was put back untried as soon as the queue was blocked.
     assert [(j.status, j.attempts, j.error_code) for j in jobs] == [
         (JobStatus.QUEUED, 1, "EndpointConnectionError"), (JobStatus.QUEUED, 0, None)]
-    assert jobs[0].next_attempt_at == pytest.approx(NOW + 1.0)
+    assert jobs[0].next_attempt_at == exact(NOW + 1.0)
     assert jobs[0].status_message == "Will retry in 1 s (EndpointConnectionError, attempt 1)."
     again = Submitter(store, _factory(_client()), SCOPE, policy=POLICY, clock=lambda: NOW, rng=Top())
     again.blocked_until = NOW + 30
@@ -130,7 +135,7 @@ def test_submitter_after_a_dropped_connection_backs_off_the_whole_queue_and_repo
         blocked = again.step()
     finally:
         again.close()
-    assert blocked.submitted == 0 and blocked.wait == pytest.approx(2.0)  # idle_wait, not 30 s in one go
+    assert blocked.submitted == 0 and blocked.wait == exact(2.0)  # idle_wait, not 30 s in one go
 
 
 def test_submitter_retries_an_unexpected_error_then_fails_the_job(store):
@@ -148,14 +153,14 @@ def test_submitter_retries_an_unexpected_error_then_fails_the_job(store):
         for _ in range(POLICY.max_unexpected):
             sub.step()
             record = store.get(job.id)
-            seen.append((record.status, record.attempts, record.status_message))
+            seen.append((record.status, record.attempts, record.status_message, record.error_code))
             now[0] = record.next_attempt_at + 0.01
     finally:
         sub.close()
     assert seen == [
-        (JobStatus.QUEUED, 1, "Unexpected error (RuntimeError); will retry in 1 s."),
-        (JobStatus.QUEUED, 2, "Unexpected error (RuntimeError); will retry in 2 s."),
-        (JobStatus.FAILED, 3, "Unexpected error: RuntimeError: a bug in a botocore plugin"),
+        (JobStatus.QUEUED, 1, "Unexpected error (RuntimeError); will retry in 1 s.", "RuntimeError"),
+        (JobStatus.QUEUED, 2, "Unexpected error (RuntimeError); will retry in 2 s.", "RuntimeError"),
+        (JobStatus.FAILED, 3, "Unexpected error: RuntimeError: a bug in a botocore plugin", "RuntimeError"),
     ]
 
 
@@ -172,7 +177,7 @@ def test_submitter_waits_for_a_free_slot_and_sends_the_stored_request(store):
         finally:
             sub.close()
         stubber.assert_no_pending_responses()
-    assert idle.submitted == 0 and idle.wait == pytest.approx(2.0)
+    assert idle.submitted == 0 and idle.wait == exact(2.0)
     assert store.get(a.id).status is JobStatus.IN_PROGRESS and store.get(a.id).job_id == "J-A"
     assert store.get(b.id).status is JobStatus.QUEUED
 
@@ -205,8 +210,8 @@ def test_poller_checks_less_and_less_often_up_to_the_maximum(store):
             stubber.add_response("get_label_detection", _running(job.job_id),
                                  expected_params={"JobId": job.job_id, "MaxResults": 1})
         poller = Poller(store, _factory(client), SCOPE, policy=POLL, clock=lambda: NOW, rng=Top())
-        assert poller.step(NOW) == pytest.approx(2.0) and poller.calls == 0  # due at NOW + 5
-        assert poller.step(NOW + 4.0) == pytest.approx(1.0)
+        assert poller.step(NOW) == exact(2.0) and poller.calls == 0  # due at NOW + 5
+        assert poller.step(NOW + 4.0) == exact(1.0)
         now, calls_at = NOW + 5.0, []
         for _ in range(6):
             assert poller.step(now) == 0.0
@@ -214,7 +219,7 @@ def test_poller_checks_less_and_less_often_up_to_the_maximum(store):
             now = next(iter(poller._schedule.values())).due
     assert poller.calls == 6
     # Intervals 5, 7.5, 11.25, 16.875, then capped at 20.
-    assert calls_at == pytest.approx([5.0, 12.5, 23.75, 40.625, 60.625, 80.625])
+    assert calls_at == exact([5.0, 12.5, 23.75, 40.625, 60.625, 80.625])
 
 
 def test_poller_keeps_a_gap_between_calls_for_all_jobs(store):
@@ -225,7 +230,7 @@ def test_poller_keeps_a_gap_between_calls_for_all_jobs(store):
         stubber.add_response("get_label_detection", _running(b.job_id))
         poller = Poller(store, _factory(client), SCOPE, policy=POLL, clock=lambda: NOW, rng=Top())
         assert poller.step(NOW + 5.0) == 0.0
-        assert poller.step(NOW + 5.1) == pytest.approx(0.4)  # both due; 0.5 s between two calls
+        assert poller.step(NOW + 5.1) == exact(0.4)  # both due; 0.5 s between two calls
         assert poller.step(NOW + 5.5) == 0.0
     assert poller.calls == 2
 
@@ -280,9 +285,9 @@ def test_poller_answers_each_kind_of_error(store, code, http, fails, blocked, pr
     else:
         assert after.status is JobStatus.IN_PROGRESS
         entry = poller._schedule[job.id]
-        assert entry.interval == pytest.approx(5.0 if problem else 7.5)
-        assert entry.due == pytest.approx(NOW + 5.0 + max(blocked, entry.interval))
-    assert poller._blocked_until == pytest.approx(NOW + 5.0 + blocked if blocked else 0.0)
+        assert entry.interval == exact(5.0 if problem else 7.5)
+        assert entry.due == exact(NOW + 5.0 + max(blocked, entry.interval))
+    assert poller._blocked_until == exact(NOW + 5.0 + blocked if blocked else 0.0)
     assert [p.title for p in problems] == ([problem] if problem else [])
 
 
@@ -293,8 +298,8 @@ def test_poller_reports_a_dropped_connection_and_clears_it_when_answers_return(s
                     on_problem=problems.append)
     poller.step(NOW + 5.0)
     assert [p.title for p in problems] == ["Endpoint unreachable"]
-    assert poller._blocked_until == pytest.approx(NOW + 7.0)
-    assert poller.step(NOW + 6.0) == pytest.approx(1.0)  # blocked: no call
+    assert poller._blocked_until == exact(NOW + 7.0)
+    assert poller.step(NOW + 6.0) == exact(1.0)  # blocked: no call
     good = _client()
     with Stubber(good) as stubber:
         stubber.add_response("get_label_detection", _running(job.job_id))
@@ -357,3 +362,163 @@ def test_job_preferences_round_trip_through_the_versioned_settings_file(tmp_path
     assert doc["jobs"] == {"max_active": 7, "price_per_minute": 0.2, "auto_fetch": False, "poll_first": 2.0,
                            "poll_max": 9.0, "completion_queues": {"arn:t": "https://q"}}
     assert JobPreferences.load(paths) == JobPreferences(7, 0.2, False, 2.0, 9.0, {"arn:t": "https://q"})
+
+
+def test_submitter_waits_at_least_half_of_each_wait(tmp_path):
+    """The low end of the jitter: half the limit wait, half the backoff."""
+
+    class Low(Top):
+        def uniform(self, a: float, b: float) -> float:
+            return a
+
+    rows = []
+    for code in ("LimitExceededException", "ThrottlingException"):
+        client = _client()
+        with JobStore(tmp_path / f"{code}.sqlite3", clock=lambda: NOW) as store, Stubber(client) as stub:
+            stub.add_client_error("start_label_detection", service_error_code=code, http_status_code=400)
+            [job] = store.add_jobs([new_job("videos", "clip.mp4", JobSettings(), SCOPE)])
+            sub = Submitter(store, _factory(client), SCOPE, policy=POLICY, clock=lambda: NOW, rng=Low())
+            try:
+                sub.step()
+            finally:
+                sub.close()
+            rows.append((code, store.get(job.id).next_attempt_at - NOW, sub.blocked_until - NOW))
+    assert rows == [("LimitExceededException", exact(7.5), exact(7.5)), ("ThrottlingException", exact(0.5), exact(0.25))]
+
+
+def test_consecutive_dropped_connections_block_the_queue_longer(store):
+    [job] = store.add_jobs([new_job("videos", "clip.mp4", JobSettings(), SCOPE)])
+    now = [NOW]
+    sub = Submitter(store, _factory(_client()), SCOPE, policy=POLICY, clock=lambda: now[0], rng=Top())
+    blocked = []
+    try:
+        for _ in range(3):
+            sub.step()
+            blocked.append(sub.blocked_until - now[0])
+            now[0] = max(sub.blocked_until, store.get(job.id).next_attempt_at) + 0.01
+    finally:
+        sub.close()
+    assert blocked == [exact(1.0), exact(2.0), exact(4.0)]
+    assert store.get(job.id).attempts == 3 and store.get(job.id).error_code == "EndpointConnectionError"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The engine's wiring: problems, ends and results reach the callbacks; succeeded jobs are fetched
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _page(segments=False):
+    label = {"Name": "Dog", "Confidence": 91.0, "Instances": [], "Parents": [], "Categories": [{"Name": "Pets"}],
+             "Aliases": []}
+    item = {"Timestamp": 500, "Label": label}
+    if segments:
+        item.update(StartTimestampMillis=0, EndTimestampMillis=1000, DurationMillis=1000)
+    return {"JobStatus": "SUCCEEDED", "Labels": [item], "LabelModelVersion": "3.0",
+            "VideoMetadata": {"DurationMillis": 4000, "Format": "QuickTime / MOV", "FrameRate": 30.0}}
+
+
+@pytest.mark.parametrize("auto_fetch", [True, False])
+def test_engine_wires_problems_ends_and_results_to_its_callbacks(tmp_path, auto_fetch):
+    client = _client()
+    events = []
+    with JobStore(tmp_path / "jobs.sqlite3", clock=lambda: NOW) as store, Stubber(client) as stub:
+        engine = JobEngine(store, _factory(client), SCOPE, clock=lambda: NOW, rng=Top(),
+                           preferences=JobPreferences(auto_fetch=auto_fetch),
+                           results_path=tmp_path / "results.sqlite3",
+                           on_change=lambda: events.append("change"),
+                           on_problem=lambda m: events.append(("problem", m.title if m else None)),
+                           on_finished=lambda r: events.append(("finished", r.status)),
+                           on_fetched=lambda r: events.append(("fetched", r.label_count)))
+        [job] = engine.submit([S3Object("videos", "clip.mp4", 10)], JobSettings())
+        stub.add_client_error("start_label_detection", service_error_code="ExpiredTokenException",
+                              http_status_code=400)
+        engine.submitter.step()
+        assert engine.problems["submit"].title == "Credentials expired"
+        engine.resume()
+        assert "submit" not in engine.problems
+        stub.add_response("start_label_detection", {"JobId": "J1"})
+        assert engine.submitter.step().submitted == 1
+        stub.add_client_error("get_label_detection", service_error_code="AccessDeniedException",
+                              http_status_code=403)
+        engine.poller.step(NOW + 5)
+        assert engine.problems["poll"].title == "Access denied"
+        stub.add_response("get_label_detection", {"JobStatus": "SUCCEEDED", "Labels": [],
+                                                  "VideoMetadata": {"DurationMillis": 4000}})
+        engine.poller.step(NOW + 60)
+        assert "poll" not in engine.problems
+        assert engine.fetcher.pending() == (1 if auto_fetch else 0)
+        if auto_fetch:
+            stub.add_response("get_label_detection", _page())
+            stub.add_response("get_label_detection", _page(segments=True))
+            assert engine.fetcher.step() == 0.0
+        stub.assert_no_pending_responses()
+        record = store.get(job.id)
+        assert engine.stop(timeout=1)
+    assert record.status is JobStatus.SUCCEEDED and record.duration_ms == 4000
+    assert record.results_fetched is auto_fetch and record.label_count == (1 if auto_fetch else None)
+    outcomes = [e for e in events if e != "change"]
+    assert outcomes == [("problem", "Credentials expired"), ("problem", None), ("problem", "Access denied"),
+                        ("problem", None), ("finished", JobStatus.SUCCEEDED)] + \
+        ([("fetched", 1)] if auto_fetch else [])
+    assert events.count("change") >= 4
+
+
+def test_submitter_sends_every_claimed_job_and_sleeps_until_the_next_is_due(store):
+    client = _client()
+    now = [NOW]
+    with Stubber(client) as stub:
+        store.add_jobs([new_job("videos", f"clip{i}.mp4", JobSettings(), SCOPE) for i in range(3)])
+        stub.add_response("start_label_detection", {"JobId": "J0"})
+        stub.add_client_error("start_label_detection", service_error_code="ThrottlingException", http_status_code=400)
+        sub = Submitter(store, _factory(client), SCOPE, policy=POLICY, clock=lambda: now[0], rng=Top())
+        try:
+            first = sub.step()  # J0 started; the throttle blocks the queue: the third is put back untried
+            assert (first.submitted, first.wait) == (1, 0.0)
+            assert sub.step(NOW + 0.25).wait == exact(0.25)  # still blocked until NOW + 0.5
+            stub.add_response("start_label_detection", {"JobId": "J2"})
+            now[0] = NOW + 0.6
+            assert sub.step(NOW + 0.6).submitted == 1  # the untried one; the throttled one is due at NOW + 1
+            assert sub.step(NOW + 0.7).wait == exact(0.3)  # sleeps until it is due
+            stub.add_response("start_label_detection", {"JobId": "J1"})
+            assert sub.step(NOW + 1.0).submitted == 1
+            assert sub.step(NOW + 1.1).wait == exact(POLICY.idle_wait)  # nothing queued
+        finally:
+            sub.close()
+    assert sorted(j.job_id for j in store.jobs(SCOPE)) == ["J0", "J1", "J2"]
+
+
+def test_submitter_counts_every_start_of_one_round(store):
+    client = _client()
+    with Stubber(client) as stub:
+        store.add_jobs([new_job("videos", f"clip{i}.mp4", JobSettings(), SCOPE) for i in range(3)])
+        for i in range(3):
+            stub.add_response("start_label_detection", {"JobId": f"J{i}"})
+        sub = Submitter(store, _factory(client), SCOPE, policy=POLICY, clock=lambda: NOW, rng=Top())
+        try:
+            assert sub.step().submitted == 3
+        finally:
+            sub.close()
+
+
+def test_poller_backs_off_longer_on_consecutive_failures_and_jitters_its_checks(store):
+    class Zero(Top):
+        def random(self) -> float:
+            return 0.0
+
+    client = _client()
+    [job] = _in_progress(store)
+    with Stubber(client) as stub:
+        stub.add_client_error("get_label_detection", service_error_code="ThrottlingException", http_status_code=400)
+        stub.add_client_error("get_label_detection", service_error_code="ThrottlingException", http_status_code=400)
+        stub.add_response("get_label_detection", _running(job.job_id))
+        poller = Poller(store, _factory(client), SCOPE, policy=POLL, clock=lambda: NOW, rng=Zero())
+        poller.step(NOW + 5.0)
+        first = poller._blocked_until - (NOW + 5.0)
+        due = poller._schedule[job.id].due
+        poller.step(due)
+        second = poller._blocked_until - due
+        due = poller._schedule[job.id].due
+        poller.step(due)
+        entry = poller._schedule[job.id]
+    assert (first, second) == (exact(2.0), exact(4.0))
+    assert entry.due - due == exact(entry.interval * 0.9)  # the low end of the ±10 % jitter
