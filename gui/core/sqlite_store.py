@@ -292,7 +292,7 @@ class SQLiteFile:
         except BaseException:
             _rollback(conn)
             raise
-        if current != start:
+        if start > 0 and current != start:  # a new file is no news (logging on a Qt pool thread registers it)
             log.info("%s %s migrated from schema version %d to %d", self.schema.title, self.path, start, current)
 
     def _back_up(self, version: int) -> None:
