@@ -37,6 +37,7 @@ def create_window(argv: list[str]) -> QMainWindow:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    parse_gui_args(argv)  # --help and bad options answer before any Qt object exists
     app = _ensure_app(argv)
     window = create_window(argv)
     window.show()

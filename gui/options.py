@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from gui import __version__
+
+# The headless subcommands (gui/cli). tests/app/test_entry_point.py checks this against the CLI's parser.
+CLI_COMMANDS = ("submit", "status", "results")
+EXIT_NO_DISPLAY = 3  # the window cannot open: no display to draw on
+# Qt platform plugins that draw without a display server.
+HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
 
 
 @dataclass(frozen=True)
@@ -30,9 +42,35 @@ def gui_parser() -> argparse.ArgumentParser:
         description="Amazon Rekognition Video label detection for videos in S3. "
         "Subcommands submit/status/results run headless (see 'rekognition-labeler submit --help').",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--demo", action="store_true", help="start a local AWS sandbox with demo videos (no AWS needed)")
     add_connection_args(p)
+    p.epilog = "Headless commands: " + ", ".join(CLI_COMMANDS) + " (each has --help)."
     return p
+
+
+def unknown_command_message(word: str) -> str:
+    """The argparse error for a word that is no subcommand, with the closest one when there is one."""
+    close = difflib.get_close_matches(word, CLI_COMMANDS, n=1, cutoff=0.6)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"unknown command '{word}' (choose from {', '.join(CLI_COMMANDS)}).{hint}"
+
+
+def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why the window cannot open here, in one line, or None when a display (or a headless Qt platform)
+    is there. Only X11/Wayland systems need a display server; Windows and macOS always have one."""
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux") and "bsd" not in platform:
+        return None
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
+    if qpa in HEADLESS_PLATFORMS:
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). Use "
+            "QT_QPA_PLATFORM=offscreen, run it under Xvfb (xvfb-run rekognition-labeler), or use the headless "
+            "commands: " + ", ".join(CLI_COMMANDS) + ".")
 
 
 def parse_gui_args(argv: list[str]) -> AppOptions:
