@@ -8,8 +8,9 @@ click is reported through :attr:`LabelTreeModel.limitReached` — never dropped 
 
 :class:`LabelFilterProxy` filters as you type (case-insensitive substring over names and aliases) and
 can show checked rows only. Each keystroke matches the precomputed lower-case strings in one Python
-pass (narrowed from the previous result while the text grows); Qt's per-row callback is then a set
-lookup, and only for rows under groups that have matches.
+pass (narrowed from the previous result while the text grows); Qt's per-row callback is then a dict
+lookup, and only for rows under groups that have matches. While a search is on, rows are listed by
+:func:`gui.core.textmatch.match_rank` (exact, then prefix, then word matches), groups by their best row.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 
 from gui.core.filters import FilterSelection, Mark
 from gui.core.taxonomy import UNCATEGORIZED, Taxonomy, load_taxonomy
+from gui.core.textmatch import match_rank
 from gui.core.types import LabelFilters
 
 Index = QModelIndex | QPersistentModelIndex
@@ -192,8 +194,10 @@ class LabelTreeModel(QAbstractItemModel):
             return HEADERS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return {
-                COL_INCLUDE: "Category rows: LabelCategoryInclusionFilters. Label rows: LabelInclusionFilters.",
-                COL_EXCLUDE: "Category rows: LabelCategoryExclusionFilters. Label rows: LabelExclusionFilters.",
+                COL_INCLUDE: "Category rows: LabelCategoryInclusionFilters. Label rows: LabelInclusionFilters. "
+                "Key: Space on the focused row.",
+                COL_EXCLUDE: "Category rows: LabelCategoryExclusionFilters. Label rows: LabelExclusionFilters. "
+                "Keys: Shift+Space or X on the focused row.",
             }.get(section)
         return None
 
@@ -441,19 +445,34 @@ class LabelTreeModel(QAbstractItemModel):
         return True
 
     # ---- for the proxy ------------------------------------------------------------------------------
-    def search_matches(self, needle: str, within: list[frozenset[int]] | None = None) -> list[frozenset[int]]:
-        """Per catalogue group, the child rows whose name or aliases contain ``needle`` (casefolded).
+    def search_matches(self, needle: str, within: list[dict[int, int]] | None = None) -> list[dict[int, int]]:
+        """Per catalogue group, ``{child row: rank}`` for the rows whose name or aliases contain ``needle``
+        (casefolded); the rank orders them (:func:`gui.core.textmatch.match_rank`).
 
-        One Python pass per keystroke instead of one callback per row. ``within`` narrows an earlier
-        result (for a needle that extends the previous one). The custom group is not covered: its rows
-        change at run time, so the proxy matches those live.
+        One Python pass per keystroke instead of one callback per row; only matching rows are ranked.
+        ``within`` narrows an earlier result (for a needle that extends the previous one). The custom group
+        is not covered: its rows change at run time, so the proxy matches those live.
         """
-        out: list[frozenset[int]] = []
+        out: list[dict[int, int]] = []
         for g, group in enumerate(self._groups[:-1]):
             hay = group.hay
             rows = range(len(hay)) if within is None else within[g]
-            out.append(frozenset(r for r in rows if needle in hay[r]))
+            out.append({r: self._rank(needle, group, r) for r in rows if needle in hay[r]})
         return out
+
+    def _rank(self, needle: str, group: _Group, row: int) -> int:
+        name, *aliases = group.hay[row].split("\x00")
+        rank = match_rank(needle, name, aliases)
+        return 99 if rank is None else rank
+
+    def row_rank(self, group_row: int, child_row: int | None, needle: str) -> int:
+        """The rank of one row for ``needle`` (a group row: by its own name); 99 when it does not match."""
+        group = self._groups[group_row]
+        if child_row is None:
+            rank = match_rank(needle, group.name)
+        else:
+            rank = match_rank(needle, group.labels[child_row])
+        return 99 if rank is None else rank
 
     def row_checked(self, group_row: int, child_row: int | None) -> bool:
         """Whether the row's own Include/Exclude box is checked (a category row: its category mark)."""
@@ -500,7 +519,8 @@ class LabelFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._needle = ""
         self._checked_only = False
-        self._matches: list[frozenset[int]] | None = None  # per catalogue group, for self._needle
+        self._matches: list[dict[int, int]] | None = None  # per catalogue group: row -> rank, for self._needle
+        self._group_rank: list[int] = []  # per catalogue group: its best rank (its own name or a row's)
         self._model: LabelTreeModel | None = None
 
     @property
@@ -520,8 +540,8 @@ class LabelFilterProxy(QSortFilterProxyModel):
         self._matches = self._compute_matches(self._needle, None, None)
 
     def _compute_matches(
-        self, needle: str, old_needle: str | None, old: list[frozenset[int]] | None
-    ) -> list[frozenset[int]] | None:
+        self, needle: str, old_needle: str | None, old: list[dict[int, int]] | None
+    ) -> list[dict[int, int]] | None:
         if not needle or self._model is None:
             return None
         within = old if old is not None and old_needle and old_needle in needle else None
@@ -535,7 +555,35 @@ class LabelFilterProxy(QSortFilterProxyModel):
         self.beginFilterChange()
         self._needle = needle
         self._matches = matches
+        self._group_rank = self._rank_groups()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self.sort(COL_NAME if needle else -1)  # -1: back to the catalogue's order
+
+    def _rank_groups(self) -> list[int]:
+        model, matches = self._model, self._matches
+        if model is None or matches is None:
+            return []
+        return [
+            min([model.row_rank(g, None, self._needle), *rows.values()])
+            for g, rows in enumerate(matches)
+        ]
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        """While searching: better ranks first, the catalogue's order among equals."""
+        parent = left.parent()
+        if self._matches is not None:
+            if not parent.isValid():
+                ranks = self._group_rank
+                lr = ranks[left.row()] if left.row() < len(ranks) else 99
+                rr = ranks[right.row()] if right.row() < len(ranks) else 99
+            elif parent.row() < len(self._matches):
+                rows = self._matches[parent.row()]
+                lr, rr = rows.get(left.row(), 99), rows.get(right.row(), 99)
+            else:
+                lr = rr = 0
+            if lr != rr:
+                return lr < rr
+        return left.row() < right.row()
 
     def set_checked_only(self, on: bool) -> None:
         if on == self._checked_only:
