@@ -62,6 +62,7 @@ _ROLES = frozenset(
         BoundingBoxRole,
     }
 )
+MAX_RANKED_ROWS = 600  # see LabelFilterProxy._rank_groups
 _bbox_icon: QIcon | None = None
 _blank_icon: QIcon | None = None
 
@@ -520,7 +521,9 @@ class LabelFilterProxy(QSortFilterProxyModel):
         self._needle = ""
         self._checked_only = False
         self._matches: list[dict[int, int]] | None = None  # per catalogue group: row -> rank, for self._needle
-        self._group_rank: list[int] = []  # per catalogue group: its best rank (its own name or a row's)
+        self._group_rank: dict[int, int] = {}  # catalogue group row -> its best rank (own name or a row's)
+        self._row_ranks: list[dict[int, int]] = []  # per catalogue group: child row -> rank
+        self._ranking = False  # rows are sorted by rank (a search with at most MAX_RANKED_ROWS matches)
         self._model: LabelTreeModel | None = None
 
     @property
@@ -555,35 +558,37 @@ class LabelFilterProxy(QSortFilterProxyModel):
         self.beginFilterChange()
         self._needle = needle
         self._matches = matches
-        self._group_rank = self._rank_groups()
+        self._rank_groups()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        self.sort(COL_NAME if needle else -1)  # -1: back to the catalogue's order
+        self.sort(COL_NAME if self._ranking else -1)  # -1: the catalogue's order
 
-    def _rank_groups(self) -> list[int]:
+    def _rank_groups(self) -> None:
+        """Ranks for :meth:`lessThan`. Past :data:`MAX_RANKED_ROWS` matches (one or two letters typed) the
+        catalogue's order stays: ranking thousands of rows costs a visible pause and tells the user little."""
         model, matches = self._model, self._matches
-        if model is None or matches is None:
-            return []
-        return [
-            min([model.row_rank(g, None, self._needle), *rows.values()])
-            for g, rows in enumerate(matches)
-        ]
+        total = sum(len(rows) for rows in matches) if matches is not None else 0
+        self._ranking = model is not None and matches is not None and total <= MAX_RANKED_ROWS
+        if not self._ranking or matches is None or model is None:
+            self._group_rank, self._row_ranks = {}, []
+            return
+        self._row_ranks = matches
+        self._group_rank = {
+            g: min([model.row_rank(g, None, self._needle), *rows.values()]) for g, rows in enumerate(matches)
+        }
 
     def lessThan(self, left: Index, right: Index) -> bool:
         """While searching: better ranks first, the catalogue's order among equals."""
-        parent = left.parent()
-        if self._matches is not None:
-            if not parent.isValid():
+        lrow, rrow = left.row(), right.row()
+        if self._ranking:
+            gid = left.internalId()  # the source model's own scheme: 0 for a group row, group + 1 for a child
+            if gid == 0:
                 ranks = self._group_rank
-                lr = ranks[left.row()] if left.row() < len(ranks) else 99
-                rr = ranks[right.row()] if right.row() < len(ranks) else 99
-            elif parent.row() < len(self._matches):
-                rows = self._matches[parent.row()]
-                lr, rr = rows.get(left.row(), 99), rows.get(right.row(), 99)
             else:
-                lr = rr = 0
+                ranks = self._row_ranks[gid - 1] if gid - 1 < len(self._row_ranks) else {}
+            lr, rr = ranks.get(lrow, 99), ranks.get(rrow, 99)
             if lr != rr:
                 return lr < rr
-        return left.row() < right.row()
+        return lrow < rrow
 
     def set_checked_only(self, on: bool) -> None:
         if on == self._checked_only:

@@ -92,13 +92,13 @@ class FilterTreeView(QTreeView):
 class MatchHighlightDelegate(QStyledItemDelegate):
     """Paints the label column with the searched text marked in the palette's highlight colour."""
 
-    def __init__(self, needle: Callable[[], str], parent: QWidget | None = None) -> None:
+    def __init__(self, proxy: LabelFilterProxy, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._needle = needle
+        self._proxy = proxy  # not a closure over the tree: that would keep the tree alive through its view
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        needle = self._needle()
+        needle = self._proxy.needle
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         text = opt.text
@@ -164,7 +164,7 @@ class FilterTree(QWidget):
             f"{INCLUDE_KEYS}: include the focused row. {EXCLUDE_KEYS}: exclude it. Press again to clear."
         )
         self.view.setAccessibleName("Label filters")
-        self.view.setItemDelegateForColumn(COL_NAME, MatchHighlightDelegate(lambda: self.proxy.needle, self.view))
+        self.view.setItemDelegateForColumn(COL_NAME, MatchHighlightDelegate(self.proxy, self.view))
         self.no_match_label = QLabel(self)
         self.no_match_label.setObjectName("filterNoMatch")
         self.no_match_label.setTextFormat(Qt.TextFormat.PlainText)

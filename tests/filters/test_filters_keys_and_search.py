@@ -151,3 +151,19 @@ def test_the_matched_text_is_marked(qtbot):
     assert _has_colour_near(marked, blended)
     tree.search_edit.setText("")
     assert not _has_colour_near(_paint(tree, tree.proxy.index(0, 0)), blended)
+
+
+def test_a_search_matching_more_than_the_ranking_cap_keeps_the_catalogue_order(qtbot):
+    from gui.qt.filter_model import MAX_RANKED_ROWS
+
+    tree = _tree(qtbot)
+    tree.search_edit.setText("e")
+    tax = load_taxonomy()
+    matched = sum(1 for info in tax.labels.values() if any("e" in s.casefold() for s in (info.name, *info.aliases)))
+    assert matched > MAX_RANKED_ROWS
+    shown = [name for name, _ in _visible(tree)]
+    catalogue = [c for c in tax.categories if c in shown]
+    assert shown[: len(catalogue)] == catalogue
+    tree.search_edit.setText("ca")  # fewer matches: ranked (an exact "Ca..." prefix row leads its group)
+    first_rows = _visible(tree)[0][1]
+    assert first_rows[0].casefold().startswith("ca")
