@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from gui import cli_presets
 from gui.core.errors import KnownError, UserMessage, error_code, explain
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore, JobStoreError
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{submit,status,results}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{submit,status,results,presets}")
 
     p = sub.add_parser(
         "submit",
@@ -100,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     preset.add_argument("--preset-file", metavar="FILE", type=Path, help="settings from a preset file")
     p.add_argument("--min-confidence", type=float, metavar="N", help="MinConfidence, 0-100 (overrides the preset)")
     p.add_argument("--job-tag", metavar="T", help="JobTag (overrides the preset)")
+    p.add_argument("--sns-topic-arn", metavar="ARN",
+                   help="NotificationChannel topic (with --role-arn; overrides the preset; '' for none)")
+    p.add_argument("--role-arn", metavar="ARN",
+                   help="NotificationChannel role Rekognition publishes through (with --sns-topic-arn)")
     p.add_argument("--recursive", action="store_true", help="include videos in sub-folders of a prefix")
     p.add_argument("--wait", action="store_true", help="block until every job has ended")
     p.add_argument("--timeout", type=float, metavar="S", help="with --wait: give up waiting after S seconds (exit 4)")
@@ -130,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--format", required=True, choices=("json", "csv", "vtt"))
     r.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
     r.add_argument("--refetch", action="store_true", help="fetch from AWS even if stored locally")
+    cli_presets.add_parser(sub)
     return parser
 
 
@@ -158,6 +164,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             return cmd_submit(args, paths, out, err)
         if args.command == "status":
             return cmd_status(args, paths, out, err)
+        if args.command == "presets":
+            return cli_presets.run(args, paths, out, err)
         return cmd_results(args, paths, out, err)
     except CliError as exc:
         print(f"error: {exc}", file=err)
@@ -319,7 +327,8 @@ def settings_for(args: argparse.Namespace, paths: AppPaths) -> tuple[JobSettings
     """Settings from --preset/--preset-file (or defaults), then the flags; validated like the window."""
     from dataclasses import replace
 
-    from gui.core.validation import settings_problems
+    from gui.core.types import NotificationChannel
+    from gui.core.validation import notification_problems, settings_problems
 
     settings = JobSettings()
     name: str | None = None
@@ -344,6 +353,12 @@ def settings_for(args: argparse.Namespace, paths: AppPaths) -> tuple[JobSettings
         settings = replace(settings, min_confidence=args.min_confidence)
     if args.job_tag is not None:
         settings = replace(settings, job_tag=args.job_tag or None)
+    if args.sns_topic_arn is not None or args.role_arn is not None:
+        topic, role = (args.sns_topic_arn or "").strip(), (args.role_arn or "").strip()
+        problems = notification_problems(topic, role)
+        if problems:
+            raise CliError("invalid settings:\n  " + "\n  ".join(str(p) for p in problems), EXIT_USAGE)
+        settings = replace(settings, notification=NotificationChannel(topic, role) if topic else None)
     problems = settings_problems(settings)
     if problems:
         raise CliError("invalid settings:\n  " + "\n  ".join(str(p) for p in problems), EXIT_USAGE)
