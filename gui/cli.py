@@ -25,7 +25,7 @@ from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore, JobStoreError
 from gui.core.paths import AppPaths, resolve_paths
 from gui.core.types import JobSettings, S3Object
-from gui.options import add_connection_args
+from gui.options import add_connection_args, positive_float, positive_int
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="NotificationChannel role Rekognition publishes through (with --sns-topic-arn)")
     p.add_argument("--recursive", action="store_true", help="include videos in sub-folders of a prefix")
     p.add_argument("--wait", action="store_true", help="block until every job has ended")
-    p.add_argument("--timeout", type=float, metavar="S", help="with --wait: give up waiting after S seconds (exit 4)")
+    p.add_argument("--timeout", type=positive_float, metavar="S", help="with --wait: give up waiting after S seconds (exit 4)")
     p.add_argument("--force", action="store_true", help="submit videos again even if already submitted alike")
-    p.add_argument("--max-concurrent", type=int, metavar="K", help="jobs in progress at once (default: preferences)")
-    p.add_argument("--poll-interval", type=float, metavar="S", help="first status check after S s (default 5)")
-    p.add_argument("--poll-max", type=float, metavar="S", help="longest wait between checks of a job (default 60)")
-    p.add_argument("--retry-max", type=float, default=60.0, metavar="S",
+    p.add_argument("--max-concurrent", type=positive_int, metavar="K", help="jobs in progress at once (default: preferences)")
+    p.add_argument("--poll-interval", type=positive_float, metavar="S", help="first status check after S s (default 5)")
+    p.add_argument("--poll-max", type=positive_float, metavar="S", help="longest wait between checks of a job (default 60)")
+    p.add_argument("--retry-max", type=positive_float, default=60.0, metavar="S",
                    help="longest wait between two retries after throttling or a dropped connection (default 60)")
-    p.add_argument("--give-up-after", type=float, default=120.0, metavar="S",
+    p.add_argument("--give-up-after", type=positive_float, default=120.0, metavar="S",
                    help="exit 3 when the endpoint stays unreachable this long (default 120)")
     p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
                    help="a progress bar on a terminal, plain lines otherwise (default auto)")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from gui import __version__
 
@@ -27,10 +29,59 @@ class AppOptions:
     data_dir: str | None = None
 
 
+# botocore's own check of a region name (botocore.utils.validate_region_name): letters, digits and hyphens.
+_REGION_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
+
+
+def region_arg(text: str) -> str:
+    """argparse type for --region: a name botocore accepts (it would raise deep inside the first call)."""
+    if not _REGION_RE.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a region name (letters, digits and hyphens, e.g. us-east-1)"
+        )
+    return text
+
+
+def endpoint_url_arg(text: str) -> str:
+    """argparse type for --endpoint-url: an http(s) URL with a host, as botocore requires."""
+    parsed = urlsplit(text.strip())
+    try:
+        port_ok = parsed.port is None or 0 < parsed.port < 65536
+    except ValueError:
+        port_ok = False
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok or " " in text.strip():
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an endpoint URL (expected http:// or https:// and a host, e.g. http://127.0.0.1:4566)"
+        )
+    return text.strip()
+
+
+def positive_float(text: str) -> float:
+    """argparse type for durations and intervals: a number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0 (got {text})")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (got {text})")
+    return value
+
+
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", metavar="NAME", help="AWS profile from ~/.aws (SSO and assume-role work)")
-    parser.add_argument("--region", metavar="R", help="AWS region, e.g. us-east-1")
-    parser.add_argument("--endpoint-url", metavar="URL", help="custom endpoint (S3-compatible store, the sandbox)")
+    parser.add_argument("--region", metavar="R", type=region_arg, help="AWS region, e.g. us-east-1")
+    parser.add_argument("--endpoint-url", metavar="URL", type=endpoint_url_arg,
+                        help="custom endpoint (S3-compatible store, the sandbox)")
     parser.add_argument(
         "--data-dir", metavar="DIR", help="where the job database, presets and caches live (default: user dirs)"
     )
