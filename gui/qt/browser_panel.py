@@ -46,6 +46,7 @@ from gui.core.s3browse import (
 )
 from gui.core.types import S3Object
 from gui.qt.browser_model import MODIFIED, NAME, SIZE, TYPE, BrowserModel, BrowserProxy
+from gui.qt.theme import banner_style
 from gui.qt.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -213,9 +214,7 @@ class BrowserPanel(QWidget):
 
         self.regionBanner = QFrame(bottom)
         self.regionBanner.setObjectName("regionBanner")
-        self.regionBanner.setStyleSheet(
-            "#regionBanner { background: #e8f0fe; border: 1px solid #9ab6e8; border-radius: 3px; }"
-        )
+        self.regionBanner.setStyleSheet(banner_style("info", "#regionBanner", padding="0px"))
         rb = QHBoxLayout(self.regionBanner)
         rb.setContentsMargins(6, 4, 6, 4)
         self.regionLabel = QLabel(self.regionBanner)
@@ -289,9 +288,7 @@ class BrowserPanel(QWidget):
         self.browserMessage = QLabel(bottom)
         self.browserMessage.setObjectName("browserMessage")
         self.browserMessage.setWordWrap(True)
-        self.browserMessage.setStyleSheet(
-            "#browserMessage { background: #fdecea; color: #5f1a14; border: 1px solid #e8a39b; padding: 4px; }"
-        )
+        self.browserMessage.setStyleSheet(banner_style("error", "#browserMessage", padding="4px"))
         self.browserMessage.setVisible(False)
         bl.addWidget(self.browserMessage)
 

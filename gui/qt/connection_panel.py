@@ -32,6 +32,7 @@ from gui.core.paths import AppPaths
 from gui.core.secrets import BackendStatus, SecretStore
 from gui.core.types import ConnectionSpec
 from gui.options import AppOptions
+from gui.qt.theme import text_style
 from gui.qt.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ class ConnectionPanel(QWidget):
         self.keyringStatusLabel = QLabel(self)
         self.keyringStatusLabel.setObjectName("keyringStatusLabel")
         self.keyringStatusLabel.setWordWrap(True)
-        self.keyringStatusLabel.setStyleSheet("color: #8a5a00;")
+        self.keyringStatusLabel.setStyleSheet(text_style("warning"))
         self.keyringStatusLabel.setVisible(False)
         form.addRow(self.keyringStatusLabel)  # spanning: a wrapped label in the field column leaves gaps
 

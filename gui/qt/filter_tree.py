@@ -42,6 +42,7 @@ from gui.qt.filter_model import (
     bounding_box_icon,
 )
 from gui.qt.message_bar import MESSAGE_STYLE, MessageBar
+from gui.qt.theme import text_style
 
 AskText = Callable[[QWidget, str, str], "str | None"]
 
@@ -368,7 +369,7 @@ class FilterTree(QWidget):
             n = sel.count(kind)
             label.setText(sel.counter_text(kind))
             full = n >= MAX_FILTER_ITEMS
-            label.setStyleSheet("color: #b00020; font-weight: bold;" if full else "")
+            label.setStyleSheet(text_style("error", "font-weight: bold;") if full else "")
         sentences = sel.explanation()
         shown = sentences[:MAX_EXPLANATION_LINES]
         if len(sentences) > len(shown):

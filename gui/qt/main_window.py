@@ -22,6 +22,7 @@ from gui.core.paths import AppPaths
 from gui.options import AppOptions
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.connection_panel import ConnectionPanel
+from gui.qt.theme import banner_style
 from gui.qt.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,7 @@ class MainWindow(QMainWindow):
         self.sandboxBanner = QLabel(SANDBOX_NOTE, central)
         self.sandboxBanner.setObjectName("sandboxBanner")
         self.sandboxBanner.setWordWrap(True)
-        self.sandboxBanner.setStyleSheet(
-            "QLabel { background: #fff4ce; color: #5c4400; border: 1px solid #e0c36a; padding: 4px 8px; }"
-        )
+        self.sandboxBanner.setStyleSheet(banner_style("warning", padding="4px 8px"))
         self.sandboxBanner.setVisible(bool(options.demo))
         outer.addWidget(self.sandboxBanner)
 
