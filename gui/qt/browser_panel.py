@@ -172,6 +172,7 @@ class BrowserPanel(QWidget):
         tl.addWidget(self.browserFilterEdit)
         self.bucketList = QListWidget(top)
         self.bucketList.setObjectName("bucketList")
+        self.bucketList.setAccessibleName("Buckets")
         self.bucketList.setUniformItemSizes(True)
         self.bucketList.itemSelectionChanged.connect(self._on_bucket_selected)
         tl.addWidget(self.bucketList)
@@ -223,6 +224,7 @@ class BrowserPanel(QWidget):
         rb.addWidget(self.regionLabel, 1)
         self.switchRegionButton = QPushButton(self.regionBanner)
         self.switchRegionButton.setObjectName("switchRegionButton")
+        self.switchRegionButton.setAccessibleName("Switch Rekognition's region to the bucket's")
         self.switchRegionButton.clicked.connect(self._request_region_switch)
         rb.addWidget(self.switchRegionButton)
         self.regionBanner.setVisible(False)
@@ -248,6 +250,7 @@ class BrowserPanel(QWidget):
 
         self.videoBrowser = QTableView(bottom)
         self.videoBrowser.setObjectName("videoBrowser")
+        self.videoBrowser.setAccessibleName("Objects in this folder")
         self.videoBrowser.setModel(self.proxy)
         self.videoBrowser.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.videoBrowser.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -309,6 +309,7 @@ class JobsPanel(QWidget):
         top.addWidget(self.submitButton)
         self.statusFilter = QComboBox(self)
         self.statusFilter.setObjectName("statusFilter")
+        self.statusFilter.setAccessibleName("Show jobs")
         for text, _statuses in STATUS_FILTERS:
             self.statusFilter.addItem(text)
         self.statusFilter.currentIndexChanged.connect(self._on_status_filter)
@@ -353,6 +354,7 @@ class JobsPanel(QWidget):
 
         self.table = QTableView(self)
         self.table.setObjectName("jobTable")
+        self.table.setAccessibleName("Jobs")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(SUBMITTED, Qt.SortOrder.DescendingOrder)

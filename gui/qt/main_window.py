@@ -23,6 +23,7 @@ from gui.options import AppOptions
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.connection_panel import ConnectionPanel
 from gui.qt.theme import banner_style
+from gui.qt.accessibility import name_inputs
 from gui.qt.workers import Worker, start
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
             if old is not None:
                 old.deleteLater()
         self.splitter.setSizes(sizes)
+        name_inputs(self)
         self._jobs_panel.set_sources(
             self.browserPanel.selected_videos,
             self._filter_panel.current_settings,

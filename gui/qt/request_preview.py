@@ -39,8 +39,10 @@ class RequestPreview(QWidget):
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.json_edit = QPlainTextEdit(self)
         self.json_edit.setObjectName("requestPreviewJson")
+        self.json_edit.setAccessibleName("StartLabelDetection request as JSON")
         self.cli_edit = QPlainTextEdit(self)
         self.cli_edit.setObjectName("requestPreviewCli")
+        self.cli_edit.setAccessibleName("StartLabelDetection request as an AWS CLI command")
         for edit in (self.json_edit, self.cli_edit):
             edit.setReadOnly(True)
             edit.setFont(mono)
