@@ -20,10 +20,10 @@ from gui import APP_NAME, __version__
 from gui.core.errors import UserMessage
 from gui.core.paths import AppPaths
 from gui.options import AppOptions
+from gui.qt.accessibility import name_inputs
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.connection_panel import ConnectionPanel
 from gui.qt.theme import banner_style
-from gui.qt.accessibility import name_inputs
 from gui.qt.workers import Worker, start
 
 log = logging.getLogger(__name__)
