@@ -672,7 +672,7 @@ CATALOGUE = [
     Case("missing-bucket", missing_bucket,
          "error: s3://no-such-bucket-rel/clip.mp4: bucket 'no-such-bucket-rel' not found", 2),
     Case("non-video-key", non_video_key,
-         "error: s3://demo-videos/README.txt: Not a video: Rekognition Video accepts MP4 and MOV files (H.264).",
+         "error: s3://demo-videos/README.txt: Not a video: Rekognition Video accepts MP4, MOV and AVI files (H.264).",
          2),
     Case("folder-without-videos", folder_without_videos,
          "error: s3://demo-videos/docs/: no videos there\nerror: nothing was queued", 2),
