@@ -47,6 +47,7 @@ from gui.core.s3browse import (
 from gui.core.selection import SelectionBasket
 from gui.core.types import S3Object
 from gui.qt.browser_model import MODIFIED, NAME, SIZE, TYPE, BrowserModel, BrowserProxy
+from gui.qt.focus import chain
 from gui.qt.theme import banner_style
 from gui.qt.workers import Worker, start
 
@@ -253,6 +254,7 @@ class BrowserPanel(QWidget):
 
         self.videoBrowser = QTableView(bottom)
         self.videoBrowser.setObjectName("videoBrowser")
+        self.videoBrowser.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.videoBrowser.setAccessibleName("Objects in this folder")
         self.videoBrowser.setModel(self.proxy)
         self.videoBrowser.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -541,6 +543,7 @@ class BrowserPanel(QWidget):
             self._crumbs.addWidget(label)
             self._crumbs.addStretch(1)
             return
+        crumbs: list[QWidget] = []
         parts = [(f"s3://{self._bucket}", "")] + breadcrumb(self._prefix)
         if len(parts) > BREADCRUMB_MAX_PARTS + 1:
             parts = parts[:1] + [("…", parts[-BREADCRUMB_MAX_PARTS - 1][1])] + parts[-BREADCRUMB_MAX_PARTS:]
@@ -555,7 +558,9 @@ class BrowserPanel(QWidget):
             button.setProperty("prefix", prefix)
             button.clicked.connect(self._on_crumb)
             self._crumbs.addWidget(button)
+            crumbs.append(button)
         self._crumbs.addStretch(1)
+        chain([self.upButton, *crumbs, self.refreshButton])  # new buttons would otherwise Tab in last
 
     @Slot()
     def _on_crumb(self) -> None:

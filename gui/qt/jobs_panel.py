@@ -354,6 +354,7 @@ class JobsPanel(QWidget):
 
         self.table = QTableView(self)
         self.table.setObjectName("jobTable")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.table.setAccessibleName("Jobs")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)

@@ -24,6 +24,7 @@ from gui.options import AppOptions
 from gui.qt.accessibility import name_inputs
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.connection_panel import ConnectionPanel
+from gui.qt.focus import chain, tab_stops
 from gui.qt.theme import banner_style
 from gui.qt.workers import Worker, start
 
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes(sizes)
         name_inputs(self)
         self._bind_shortcuts()
+        self._order_tabs()
         self._jobs_panel.set_sources(
             self.browserPanel.selected_videos,
             self._filter_panel.current_settings,
@@ -147,6 +149,18 @@ class MainWindow(QMainWindow):
             current = self.connectionPanel.current_connection()
             if current is not None:
                 self._on_connection_changed(current)
+
+    def _order_tabs(self) -> None:
+        """Tab follows the panes: connection, buckets, browser, filter search, tree, settings, Start, jobs."""
+        jobs = tab_stops(self._jobs_panel)
+        submit = self._jobs_panel.submitButton
+        chain([
+            *tab_stops(self.connectionPanel),
+            *tab_stops(self.browserPanel),
+            *tab_stops(self._filter_panel),
+            submit,
+            *[w for w in jobs if w is not submit],
+        ])
 
     def _bind_shortcuts(self) -> None:
         from gui.qt import shortcuts
