@@ -11,6 +11,7 @@ from gui import APP_NAME
 from gui.core.logs import setup_logging
 from gui.core.paths import resolve_paths
 from gui.options import parse_gui_args
+from gui.qt import gc_guard
 from gui.qt.workers import set_background_nice
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ def create_window(argv: list[str]) -> QMainWindow:
     from gui.qt.main_window import MainWindow
 
     options = parse_gui_args(argv)
-    _ensure_app(argv)
+    app = _ensure_app(argv)
+    gc_guard.install(app)  # Qt objects in garbage cycles are deleted on the GUI thread, never a worker's
     tune_process()
     paths = resolve_paths(options.data_dir).ensure()
     setup_logging(paths.log_file)
@@ -61,6 +63,7 @@ def create_window(argv: list[str]) -> QMainWindow:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    parse_gui_args(argv)  # --help and bad options answer before any Qt object exists
     app = _ensure_app(argv)
     window = create_window(argv)
     window.show()

@@ -29,6 +29,15 @@ def _isolated_aws(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.delenv("REKOGNITION_LABELER_DATA_DIR", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _gui_thread_gc(request: pytest.FixtureRequest) -> None:
+    """Tests that use Qt collect garbage on the GUI thread, as the app does (gui/qt/gc_guard.py)."""
+    if "qapp" in request.fixturenames or "qtbot" in request.fixturenames:
+        from gui.qt import gc_guard
+
+        gc_guard.install(request.getfixturevalue("qapp"))
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from gui.cli import results, status, submit
+from gui.cli import presets, results, status, submit
 from gui.cli.common import (
     EXIT_CODES_HELP,
     EXIT_CONNECTION,
@@ -46,7 +46,7 @@ __all__ = [
     "main",
 ]
 
-COMMANDS = {"submit": submit, "status": status, "results": results}
+COMMANDS = {"submit": submit, "status": status, "results": results, "presets": presets}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{submit,status,results}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
     for module in COMMANDS.values():
         module.add_parser(sub)
     return parser

@@ -33,9 +33,9 @@ from gui.core.poller import PollPolicy
 from gui.core.presets import PresetStore
 from gui.core.s3browse import S3Browser, parse_s3_uri
 from gui.core.submitter import SubmitPolicy
-from gui.core.types import JobSettings, S3Object
-from gui.core.validation import settings_problems
-from gui.options import add_connection_args
+from gui.core.types import JobSettings, NotificationChannel, S3Object
+from gui.core.validation import notification_problems, settings_problems
+from gui.options import add_connection_args, positive_float, positive_int
 
 
 def add_parser(subparsers: Any) -> None:
@@ -55,16 +55,20 @@ def add_parser(subparsers: Any) -> None:
     preset.add_argument("--preset-file", metavar="FILE", type=Path, help="settings from a preset file")
     p.add_argument("--min-confidence", type=float, metavar="N", help="MinConfidence, 0-100 (overrides the preset)")
     p.add_argument("--job-tag", metavar="T", help="JobTag (overrides the preset)")
+    p.add_argument("--sns-topic-arn", metavar="ARN",
+                   help="NotificationChannel topic (with --role-arn; overrides the preset; '' for none)")
+    p.add_argument("--role-arn", metavar="ARN",
+                   help="NotificationChannel role Rekognition publishes through (with --sns-topic-arn)")
     p.add_argument("--recursive", action="store_true", help="include videos in sub-folders of a prefix")
     p.add_argument("--wait", action="store_true", help="block until every job has ended")
-    p.add_argument("--timeout", type=float, metavar="S", help="with --wait: give up waiting after S seconds (exit 4)")
+    p.add_argument("--timeout", type=positive_float, metavar="S", help="with --wait: give up waiting after S seconds (exit 4)")
     p.add_argument("--force", action="store_true", help="submit videos again even if already submitted alike")
-    p.add_argument("--max-concurrent", type=int, metavar="K", help="jobs in progress at once (default: preferences)")
-    p.add_argument("--poll-interval", type=float, metavar="S", help="first status check after S s (default 5)")
-    p.add_argument("--poll-max", type=float, metavar="S", help="longest wait between checks of a job (default 60)")
-    p.add_argument("--retry-max", type=float, default=60.0, metavar="S",
+    p.add_argument("--max-concurrent", type=positive_int, metavar="K", help="jobs in progress at once (default: preferences)")
+    p.add_argument("--poll-interval", type=positive_float, metavar="S", help="first status check after S s (default 5)")
+    p.add_argument("--poll-max", type=positive_float, metavar="S", help="longest wait between checks of a job (default 60)")
+    p.add_argument("--retry-max", type=positive_float, default=60.0, metavar="S",
                    help="longest wait between two retries after throttling or a dropped connection (default 60)")
-    p.add_argument("--give-up-after", type=float, default=120.0, metavar="S",
+    p.add_argument("--give-up-after", type=positive_float, default=120.0, metavar="S",
                    help="exit 3 when the endpoint stays unreachable this long (default 120)")
     p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
                    help="a progress bar on a terminal, plain lines otherwise (default auto)")
@@ -93,6 +97,12 @@ def settings_for(args: argparse.Namespace, paths: AppPaths) -> tuple[JobSettings
         settings = replace(settings, min_confidence=args.min_confidence)
     if args.job_tag is not None:
         settings = replace(settings, job_tag=args.job_tag or None)
+    if args.sns_topic_arn is not None or args.role_arn is not None:
+        topic, role = (args.sns_topic_arn or "").strip(), (args.role_arn or "").strip()
+        problems = notification_problems(topic, role)
+        if problems:
+            raise CliError("invalid settings:\n  " + "\n  ".join(str(p) for p in problems), EXIT_USAGE)
+        settings = replace(settings, notification=NotificationChannel(topic, role) if topic else None)
     problems = settings_problems(settings)
     if problems:
         raise CliError("invalid settings:\n  " + "\n  ".join(str(p) for p in problems), EXIT_USAGE)

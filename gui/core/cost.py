@@ -20,6 +20,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gui.core.wording import plural
+
 DEFAULT_PRICE_PER_MINUTE = 0.10
 PRICE_SOURCE = "https://aws.amazon.com/rekognition/pricing/ (Label Detection, stored video, US East, first tier)"
 
@@ -48,15 +50,15 @@ class CostEstimate:
         price = f"${self.price_per_minute:.2f} per minute"
         if self.known_videos == 0:
             return (
-                f"Duration unknown for all {self.videos} video(s): the cost is {price} of video "
+                f"Duration unknown for all {plural(self.videos, 'video')}: the cost is {price} of video "
                 "(AWS reports each duration when its job ends)."
             )
         text = (
             f"Estimated cost: ${self.cost:,.2f} for {format_duration(self.known_seconds)} "
-            f"of video ({self.billed_minutes} billed minute(s) at {price})"
+            f"of video ({plural(self.billed_minutes, 'billed minute')} at {price})"
         )
         if self.unknown_videos:
-            text += f", plus {self.unknown_videos} video(s) of unknown duration"
+            text += f", plus {plural(self.unknown_videos, 'video')} of unknown duration"
         return text + "."
 
 

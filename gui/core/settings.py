@@ -92,12 +92,63 @@ class JobState:
     notices: list[str] = field(default_factory=list)
 
 
-def save_job_state(paths: AppPaths, preset_name: str | None, settings: JobSettings) -> None:
+_FIELDS = ("MinConfidence", "JobTag", "NotificationChannel")
+
+
+def usable_settings_doc(doc: dict[str, Any], taxonomy: Taxonomy | None = None) -> tuple[dict[str, Any], list[str]]:
+    """``doc`` (a preset's ``settings`` object) without the fields the rules refuse, and one sentence per
+    field dropped. Each field is tried on its own with the one strict parser (presets' ``settings_from_doc``),
+    so a bad JobTag costs the JobTag, not the filters and MinConfidence beside it."""
+    from gui.core.presets import PresetFormatError, settings_from_doc
+
+    def refusal(candidate: dict[str, Any]) -> str | None:
+        try:
+            settings_from_doc(candidate, taxonomy)
+        except PresetFormatError as exc:
+            return str(exc)
+        return None
+
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    for name in _FIELDS:
+        if name in doc:
+            problem = refusal({name: doc[name]})
+            if problem:
+                dropped.append(f"{name} {_shown(doc[name])} dropped ({problem})")
+            else:
+                kept[name] = doc[name]
+    general = doc.get("GeneralLabels")
+    if isinstance(general, dict):
+        lists: dict[str, Any] = {}
+        for key, values in general.items():
+            problem = refusal({"GeneralLabels": {key: values}})
+            if problem:
+                dropped.append(f"GeneralLabels.{key} dropped ({problem})")
+            else:
+                lists[key] = values
+        if lists and (problem := refusal({"GeneralLabels": lists})):  # e.g. a label both included and excluded
+            dropped.append(f"GeneralLabels dropped ({problem})")
+            lists = {}
+        if lists:
+            kept["GeneralLabels"] = lists
+    elif general is not None:
+        dropped.append("GeneralLabels dropped (it must be an object)")
+    return kept, dropped
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def save_job_state(paths: AppPaths, preset_name: str | None, settings: JobSettings) -> list[str]:
+    """Save the last used preset and settings, leaving out any value the rules refuse (the next start would
+    only drop it). Returns what was left out, one sentence each."""
     from gui.core.presets import settings_to_doc
 
-    save_app_settings(
-        paths, FILTERS_SECTION, {"last_preset": preset_name, "settings": settings_to_doc(settings)}
-    )
+    doc, dropped = usable_settings_doc(settings_to_doc(settings))
+    save_app_settings(paths, FILTERS_SECTION, {"last_preset": preset_name, "settings": doc})
+    return dropped
 
 
 def load_job_state(paths: AppPaths, taxonomy: Taxonomy | None = None) -> JobState:
@@ -112,9 +163,14 @@ def load_job_state(paths: AppPaths, taxonomy: Taxonomy | None = None) -> JobStat
     doc = section.get("settings")
     if doc is None:
         return JobState(name, None, notices)
+    if not isinstance(doc, dict):
+        notices.append(f"The last used settings in '{paths.settings_file}' were not an object; using defaults.")
+        return JobState(name, None, notices)
+    usable, dropped = usable_settings_doc(doc, taxonomy)
+    notices += [f"Last used settings: {d}; the other settings were kept." for d in dropped]
     try:
-        settings, more = settings_from_doc(doc, taxonomy)
-    except PresetFormatError as exc:
+        settings, more = settings_from_doc(usable, taxonomy)
+    except PresetFormatError as exc:  # not expected once every field passed on its own; say so all the same
         notices.append(
             f"The last used settings in '{paths.settings_file}' were not usable ({exc}); using defaults."
         )

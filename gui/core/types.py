@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v")
+# botocore's Video shape: "The supported file formats are .mp4, .mov and .avi" (.m4v is MP4 by another name).
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi")
 MAX_VIDEO_BYTES = 10 * 1024**3  # Rekognition Video: 10 GB per stored video
 MAX_VIDEO_SECONDS = 6 * 3600  # and 6 hours
 
@@ -36,7 +37,9 @@ class S3Object:
     def ineligible_reason(self) -> str | None:
         """Why Rekognition would refuse this object, or None when it looks acceptable."""
         if not self.is_video:
-            return "Not a video: Rekognition Video accepts MP4 and MOV files (H.264)."
+            return "Not a video: Rekognition Video accepts MP4, MOV and AVI files (H.264)."
+        if self.size == 0 and self.last_modified is not None:  # a listed object that holds no bytes
+            return "Empty object (0 bytes): nothing to analyse."
         if self.size > MAX_VIDEO_BYTES:
             return "Larger than 10 GB, the most Rekognition Video accepts for a stored video."
         return None

@@ -74,7 +74,8 @@ def _show_chars(chars: list[str]) -> str:
             return "a space"
         return repr(c) if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}"
 
-    return " ".join(one(c) for c in chars)
+    shown = [one(c) for c in chars]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 def filter_value_problem(value: str, field: str = "LabelInclusionFilters") -> str | None:
@@ -156,7 +157,7 @@ def job_tag_problem(tag: str | None) -> str | None:
     if not _JOB_TAG_RE.fullmatch(tag):
         bad = sorted({c for c in tag if not _JOB_TAG_RE.fullmatch(c)}, key=tag.index)
         return (
-            f"JobTag contains {_show_chars(bad)}. Allowed: letters A-Z a-z, digits and _ . - : + = /"
+            f"JobTag '{tag}' contains {_show_chars(bad)}. Allowed: letters A-Z a-z, digits and _ . - : + = /"
             " (no spaces)."
         )
     return None

@@ -11,7 +11,7 @@ import html
 import logging
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal, Slot
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,8 +43,11 @@ from gui.core.s3browse import (
     parent_prefix,
     parse_s3_uri,
 )
+from gui.core.selection import SelectionBasket
 from gui.core.types import S3Object
 from gui.qt.browser_model import MODIFIED, NAME, SIZE, TYPE, BrowserModel, BrowserProxy
+from gui.qt.focus import chain
+from gui.qt.theme import banner_style
 from gui.qt.workers import Task, TaskRegistry
 
 log = logging.getLogger(__name__)
@@ -122,8 +125,10 @@ class BrowserPanel(QWidget):
         self._listing: Task | None = None
         self._buckets_job: Task | None = None
         self._recursive_job: Task | None = None
-        self._recursive: list[S3Object] | None = None
+        self.basket = SelectionBasket()  # the videos picked, in every folder
         self._recursive_where = ""
+        self._selection_note = ""  # what the last recursive pick added
+        self._reselecting = False  # selecting basket rows as a folder lists: not a pick by the user
         self._loading = False
         self._stopped = ""
         self._awaiting_drain = False
@@ -154,6 +159,7 @@ class BrowserPanel(QWidget):
         tl.addWidget(self.browserFilterEdit)
         self.bucketList = QListWidget(top)
         self.bucketList.setObjectName("bucketList")
+        self.bucketList.setAccessibleName("Buckets")
         self.bucketList.setUniformItemSizes(True)
         self.bucketList.itemSelectionChanged.connect(self._on_bucket_selected)
         tl.addWidget(self.bucketList)
@@ -196,9 +202,7 @@ class BrowserPanel(QWidget):
 
         self.regionBanner = QFrame(bottom)
         self.regionBanner.setObjectName("regionBanner")
-        self.regionBanner.setStyleSheet(
-            "#regionBanner { background: #e8f0fe; border: 1px solid #9ab6e8; border-radius: 3px; }"
-        )
+        self.regionBanner.setStyleSheet(banner_style("info", "#regionBanner", padding="0px"))
         rb = QHBoxLayout(self.regionBanner)
         rb.setContentsMargins(6, 4, 6, 4)
         self.regionLabel = QLabel(self.regionBanner)
@@ -207,6 +211,7 @@ class BrowserPanel(QWidget):
         rb.addWidget(self.regionLabel, 1)
         self.switchRegionButton = QPushButton(self.regionBanner)
         self.switchRegionButton.setObjectName("switchRegionButton")
+        self.switchRegionButton.setAccessibleName("Switch Rekognition's region to the bucket's")
         self.switchRegionButton.clicked.connect(self._request_region_switch)
         rb.addWidget(self.switchRegionButton)
         self.regionBanner.setVisible(False)
@@ -232,6 +237,8 @@ class BrowserPanel(QWidget):
 
         self.videoBrowser = QTableView(bottom)
         self.videoBrowser.setObjectName("videoBrowser")
+        self.videoBrowser.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
+        self.videoBrowser.setAccessibleName("Objects in this folder")
         self.videoBrowser.setModel(self.proxy)
         self.videoBrowser.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.videoBrowser.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -254,6 +261,7 @@ class BrowserPanel(QWidget):
         self.videoBrowser.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.videoBrowser.customContextMenuRequested.connect(self._on_context_menu)
         self.videoBrowser.selectionModel().selectionChanged.connect(self._on_view_selection)
+        self.proxy.rowsInserted.connect(self._on_rows_shown)
         open_action = QAction("Open", self.videoBrowser)
         open_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -272,9 +280,7 @@ class BrowserPanel(QWidget):
         self.browserMessage = QLabel(bottom)
         self.browserMessage.setObjectName("browserMessage")
         self.browserMessage.setWordWrap(True)
-        self.browserMessage.setStyleSheet(
-            "#browserMessage { background: #fdecea; color: #5f1a14; border: 1px solid #e8a39b; padding: 4px; }"
-        )
+        self.browserMessage.setStyleSheet(banner_style("error", "#browserMessage", padding="4px"))
         self.browserMessage.setVisible(False)
         bl.addWidget(self.browserMessage)
 
@@ -313,6 +319,12 @@ class BrowserPanel(QWidget):
         self.clearSelectionButton.setObjectName("clearSelectionButton")
         self.clearSelectionButton.setText("Clear")
         self.clearSelectionButton.clicked.connect(self.clear_selection)
+        self.reviewSelectionButton = QToolButton(bottom)
+        self.reviewSelectionButton.setObjectName("reviewSelectionButton")
+        self.reviewSelectionButton.setText("Review…")
+        self.reviewSelectionButton.setToolTip("See every selected video, in every folder, and remove some")
+        self.reviewSelectionButton.clicked.connect(self.review_selection)
+        sel.addWidget(self.reviewSelectionButton)
         sel.addWidget(self.clearSelectionButton)
         bl.addLayout(sel)
         split.addWidget(bottom)
@@ -336,7 +348,9 @@ class BrowserPanel(QWidget):
         self._prefix = ""
         self._bucket_region = None
         self.model.clear()
-        self._recursive = None
+        if not same:  # another account: its videos are not these
+            self.basket.clear()
+            self._selection_note = ""
         self._update_selection(force=True)
         if conn is None:
             self._set_not_connected()
@@ -512,6 +526,7 @@ class BrowserPanel(QWidget):
             self._crumbs.addWidget(label)
             self._crumbs.addStretch(1)
             return
+        crumbs: list[QWidget] = []
         parts = [(f"s3://{self._bucket}", "")] + breadcrumb(self._prefix)
         if len(parts) > BREADCRUMB_MAX_PARTS + 1:
             parts = parts[:1] + [("…", parts[-BREADCRUMB_MAX_PARTS - 1][1])] + parts[-BREADCRUMB_MAX_PARTS:]
@@ -526,7 +541,9 @@ class BrowserPanel(QWidget):
             button.setProperty("prefix", prefix)
             button.clicked.connect(self._on_crumb)
             self._crumbs.addWidget(button)
+            crumbs.append(button)
         self._crumbs.addStretch(1)
+        chain([self.upButton, *crumbs, self.refreshButton])  # new buttons would otherwise Tab in last
 
     @Slot()
     def _on_crumb(self) -> None:
@@ -676,39 +693,82 @@ class BrowserPanel(QWidget):
         return [self.proxy.item(r) for r in rows]
 
     def selected_videos(self) -> list[S3Object]:
-        """What a job submission would use: the recursive selection, else the selected video rows."""
-        if self._recursive is not None:
-            return [o for o in self._recursive if o.ineligible_reason is None]
-        return [i for i in self._selected_items() if isinstance(i, S3Object) and i.ineligible_reason is None]
+        """What a job submission would use: the basket (picks in every folder, eligible videos only)."""
+        return self.basket.videos()
+
+    def _objects_in(self, selection: QItemSelection) -> list[S3Object]:
+        rows = sorted({i.row() for i in selection.indexes() if i.isValid()})
+        items = [self.proxy.item(r) for r in rows]
+        return [i for i in items if isinstance(i, S3Object)]
 
     @Slot(QItemSelection, QItemSelection)
     def _on_view_selection(self, selected: QItemSelection, deselected: QItemSelection) -> None:
-        if self._recursive is not None and self.videoBrowser.selectionModel().hasSelection():
-            self._recursive = None  # a click in the table replaces the recursive selection
+        if self._reselecting:
+            return
+        self.basket.remove(self._objects_in(deselected))
+        self.basket.add(self._objects_in(selected))
+        self._selection_note = ""
         self._update_selection()
+
+    @Slot(QModelIndex, int, int)
+    def _on_rows_shown(self, parent: QModelIndex, first: int, last: int) -> None:
+        """Rows of a folder coming back into view: those already in the basket show as selected."""
+        if not len(self.basket):
+            return
+        model = self.videoBrowser.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        self._reselecting = True
+        try:
+            for row in range(first, last + 1):
+                item = self.proxy.item(row)
+                if isinstance(item, S3Object) and item in self.basket:
+                    model.select(self.proxy.index(row, 0), flags)
+        finally:
+            self._reselecting = False
 
     def _update_selection(self, force: bool = False) -> None:
         videos = self.selected_videos()
-        if self._recursive is not None:
-            skipped = len(self._recursive) - len(videos)
-            text = f"{len(videos):,} video{'s' if len(videos) != 1 else ''} selected under {self._recursive_where}"
-            text += " (recursive)"
-        else:
-            items = self._selected_items()
-            skipped = sum(1 for i in items if isinstance(i, S3Object)) - len(videos)
-            text = f"{len(videos):,} video{'s' if len(videos) != 1 else ''} selected" if videos else "No videos selected"
-        if skipped > 0:
-            text += f"; {skipped:,} not eligible (not a video, or over 10 GB) left out"
+        text = self.basket.summary()
+        if self._selection_note:
+            text += f" — {self._selection_note}"
         self.selectionLabel.setText(text)
-        self.clearSelectionButton.setEnabled(bool(videos) or self._recursive is not None)
+        self.clearSelectionButton.setEnabled(bool(videos) or bool(self.basket.refused))
+        self.reviewSelectionButton.setEnabled(bool(videos) or bool(self.basket.refused))
         if force or videos != self._last_selection:
             self._last_selection = videos
             self.selectionChanged.emit(list(videos))
 
     @Slot()
     def clear_selection(self) -> None:
-        self._recursive = None
-        self.videoBrowser.clearSelection()
+        self.basket.clear()
+        self._selection_note = ""
+        self._reselecting = True
+        try:
+            self.videoBrowser.clearSelection()
+        finally:
+            self._reselecting = False
+        self._update_selection()
+
+    @Slot()
+    def review_selection(self) -> None:
+        from gui.qt.basket_dialog import BasketDialog  # built when asked for
+
+        dialog = BasketDialog(self.basket, self._on_removed_in_review, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _on_removed_in_review(self, removed: list[S3Object]) -> None:
+        model = self.videoBrowser.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Deselect | QItemSelectionModel.SelectionFlag.Rows
+        gone = {(o.bucket, o.key, o.version_id) for o in removed}
+        self._reselecting = True
+        try:
+            for row in range(self.proxy.rowCount()):
+                item = self.proxy.item(row)
+                if isinstance(item, S3Object) and (item.bucket, item.key, item.version_id) in gone:
+                    model.select(self.proxy.index(row, 0), flags)
+        finally:
+            self._reselecting = False
         self._update_selection()
 
     def select_all_visible(self) -> None:
@@ -716,7 +776,7 @@ class BrowserPanel(QWidget):
 
     @Slot()
     def select_all_videos_recursive(self) -> None:
-        """Every video under the open prefix, in all subfolders (listed in the background)."""
+        """Add every video under the open prefix, in all subfolders (listed in the background)."""
         if self._browser is None or not self._bucket:
             return
         if self._recursive_job is not None:
@@ -743,11 +803,12 @@ class BrowserPanel(QWidget):
         if not self._is_current(self._recursive_job):
             return
         self._recursive_job = None
-        self.videoBrowser.selectionModel().blockSignals(True)
-        self.videoBrowser.clearSelection()
-        self.videoBrowser.selectionModel().blockSignals(False)
+        result = self.basket.add(videos)
+        self._selection_note = f"{result.added:,} added from {self._recursive_where} (recursive)"
+        if result.refused:
+            self._selection_note += f", {len(result.refused):,} left out"
+        self._on_rows_shown(QModelIndex(), 0, self.proxy.rowCount() - 1)
         self.videoBrowser.viewport().update()
-        self._recursive = videos
         self._update_selection(force=True)
 
     @Slot(object)

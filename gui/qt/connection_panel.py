@@ -32,6 +32,7 @@ from gui.core.paths import AppPaths
 from gui.core.secrets import BackendStatus, SecretStore
 from gui.core.types import ConnectionSpec
 from gui.options import AppOptions
+from gui.qt.theme import text_style
 from gui.qt.workers import TaskRegistry
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,27 @@ class ConnectionPanel(QWidget):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        # Demo mode folds the form to one line (the sandbox needs no choices); Change... unfolds it.
+        self.sandboxSummary = QWidget(self)
+        self.sandboxSummary.setObjectName("sandboxSummary")
+        fold = QHBoxLayout(self.sandboxSummary)
+        fold.setContentsMargins(0, 0, 0, 0)
+        self.sandboxSummaryLabel = QLabel("Connecting to the local sandbox…", self.sandboxSummary)
+        self.sandboxSummaryLabel.setObjectName("sandboxSummaryLabel")
+        self.sandboxSummaryLabel.setTextFormat(Qt.TextFormat.PlainText)
+        self.changeConnectionButton = QPushButton("Change…", self.sandboxSummary)
+        self.changeConnectionButton.setObjectName("changeConnectionButton")
+        self.changeConnectionButton.setToolTip("Show the connection settings (profile, key, region, endpoint)")
+        self.changeConnectionButton.clicked.connect(self.unfold)
+        fold.addWidget(self.sandboxSummaryLabel, 1)
+        fold.addWidget(self.changeConnectionButton)
+        self.sandboxSummary.setVisible(False)
+        outer.addWidget(self.sandboxSummary)
+        self.formArea = QWidget(self)
+        self.formArea.setObjectName("connectionForm")
+        area = QVBoxLayout(self.formArea)
+        area.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.formArea)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form = form
@@ -211,7 +233,7 @@ class ConnectionPanel(QWidget):
         self.keyringStatusLabel = QLabel(self)
         self.keyringStatusLabel.setObjectName("keyringStatusLabel")
         self.keyringStatusLabel.setWordWrap(True)
-        self.keyringStatusLabel.setStyleSheet("color: #8a5a00;")
+        self.keyringStatusLabel.setStyleSheet(text_style("warning"))
         self.keyringStatusLabel.setVisible(False)
         form.addRow(self.keyringStatusLabel)  # spanning: a wrapped label in the field column leaves gaps
 
@@ -228,7 +250,7 @@ class ConnectionPanel(QWidget):
         self.endpointEdit.setPlaceholderText("Optional: custom endpoint (S3-compatible store, local sandbox)")
         self.endpointEdit.setClearButtonEnabled(True)
         form.addRow("Endpoint URL", self.endpointEdit)
-        outer.addLayout(form)
+        area.addLayout(form)
 
         buttons = QHBoxLayout()
         self.connectButton = QPushButton("Connect", self)
@@ -243,7 +265,7 @@ class ConnectionPanel(QWidget):
         buttons.addWidget(self.connectButton)
         buttons.addWidget(self.testConnectionButton)
         buttons.addStretch(1)
-        outer.addLayout(buttons)
+        area.addLayout(buttons)
 
         self.statusLabel = QLabel("Not connected.", self)
         self.statusLabel.setObjectName("connectionStatus")
@@ -454,6 +476,9 @@ class ConnectionPanel(QWidget):
         self._enable_buttons()
         self._conn = outcome.connection
         self.statusLabel.setText(self._identity_html(outcome, prefix="Connected"))
+        if self.is_folded():
+            self.sandboxSummaryLabel.setText(f"Connected to the local sandbox ({outcome.connection.spec.region}).")
+            self.statusLabel.setVisible(False)  # the one line says it; an error shows it again
         if not self._sandbox_mode:  # the sandbox's port changes every run: never remembered
             from gui.core.connection import save_last_connection
 
@@ -468,6 +493,7 @@ class ConnectionPanel(QWidget):
     def _fail(self, message: UserMessage) -> None:
         self._enable_buttons()
         self.statusLabel.setText(_message_html(message))
+        self.statusLabel.setVisible(True)
         self.testFailed.emit(message)
 
     def _enable_buttons(self) -> None:
@@ -514,8 +540,25 @@ class ConnectionPanel(QWidget):
         self.endpointEdit.setText(endpoint_url)
         self._sandbox_mode = True  # after the edits above: never remembered (its port changes every run)
         self._on_source_changed()
+        self.fold(f"Local sandbox (simulated AWS on this computer), us-east-1, {endpoint_url}")
         conn = Connection(spec, secret_access_key=SANDBOX_KEY, secret_is_real=False)
         self._start_test(apply=True, prebuilt=conn)
+
+    def fold(self, summary: str) -> None:
+        """Show one line instead of the form (demo mode)."""
+        self.sandboxSummaryLabel.setText(summary)
+        self.sandboxSummary.setVisible(True)
+        self.formArea.setVisible(False)
+
+    @Slot()
+    def unfold(self) -> None:
+        self.sandboxSummary.setVisible(False)
+        self.formArea.setVisible(True)
+        self.statusLabel.setVisible(True)
+        self.sourceCombo.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def is_folded(self) -> bool:
+        return self.sandboxSummary.isVisibleTo(self)
 
     # ---- workers -------------------------------------------------------------------------------------
 

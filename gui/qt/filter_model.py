@@ -8,8 +8,9 @@ click is reported through :attr:`LabelTreeModel.limitReached` — never dropped 
 
 :class:`LabelFilterProxy` filters as you type (case-insensitive substring over names and aliases) and
 can show checked rows only. Each keystroke matches the precomputed lower-case strings in one Python
-pass (narrowed from the previous result while the text grows); Qt's per-row callback is then a set
-lookup, and only for rows under groups that have matches.
+pass (narrowed from the previous result while the text grows); Qt's per-row callback is then a dict
+lookup, and only for rows under groups that have matches. While a search is on, rows are listed by
+:func:`gui.core.textmatch.match_rank` (exact, then prefix, then word matches), groups by their best row.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 
 from gui.core.filters import FilterSelection, Mark
 from gui.core.taxonomy import UNCATEGORIZED, Taxonomy, load_taxonomy
+from gui.core.textmatch import match_rank
 from gui.core.types import LabelFilters
 
 Index = QModelIndex | QPersistentModelIndex
@@ -60,6 +62,7 @@ _ROLES = frozenset(
         BoundingBoxRole,
     }
 )
+MAX_RANKED_ROWS = 600  # see LabelFilterProxy._rank_groups
 _bbox_icon: QIcon | None = None
 _blank_icon: QIcon | None = None
 
@@ -192,8 +195,10 @@ class LabelTreeModel(QAbstractItemModel):
             return HEADERS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return {
-                COL_INCLUDE: "Category rows: LabelCategoryInclusionFilters. Label rows: LabelInclusionFilters.",
-                COL_EXCLUDE: "Category rows: LabelCategoryExclusionFilters. Label rows: LabelExclusionFilters.",
+                COL_INCLUDE: "Category rows: LabelCategoryInclusionFilters. Label rows: LabelInclusionFilters. "
+                "Key: Space on the focused row.",
+                COL_EXCLUDE: "Category rows: LabelCategoryExclusionFilters. Label rows: LabelExclusionFilters. "
+                "Keys: Shift+Space or X on the focused row.",
             }.get(section)
         return None
 
@@ -441,19 +446,34 @@ class LabelTreeModel(QAbstractItemModel):
         return True
 
     # ---- for the proxy ------------------------------------------------------------------------------
-    def search_matches(self, needle: str, within: list[frozenset[int]] | None = None) -> list[frozenset[int]]:
-        """Per catalogue group, the child rows whose name or aliases contain ``needle`` (casefolded).
+    def search_matches(self, needle: str, within: list[dict[int, int]] | None = None) -> list[dict[int, int]]:
+        """Per catalogue group, ``{child row: rank}`` for the rows whose name or aliases contain ``needle``
+        (casefolded); the rank orders them (:func:`gui.core.textmatch.match_rank`).
 
-        One Python pass per keystroke instead of one callback per row. ``within`` narrows an earlier
-        result (for a needle that extends the previous one). The custom group is not covered: its rows
-        change at run time, so the proxy matches those live.
+        One Python pass per keystroke instead of one callback per row; only matching rows are ranked.
+        ``within`` narrows an earlier result (for a needle that extends the previous one). The custom group
+        is not covered: its rows change at run time, so the proxy matches those live.
         """
-        out: list[frozenset[int]] = []
+        out: list[dict[int, int]] = []
         for g, group in enumerate(self._groups[:-1]):
             hay = group.hay
             rows = range(len(hay)) if within is None else within[g]
-            out.append(frozenset(r for r in rows if needle in hay[r]))
+            out.append({r: self._rank(needle, group, r) for r in rows if needle in hay[r]})
         return out
+
+    def _rank(self, needle: str, group: _Group, row: int) -> int:
+        name, *aliases = group.hay[row].split("\x00")
+        rank = match_rank(needle, name, aliases)
+        return 99 if rank is None else rank
+
+    def row_rank(self, group_row: int, child_row: int | None, needle: str) -> int:
+        """The rank of one row for ``needle`` (a group row: by its own name); 99 when it does not match."""
+        group = self._groups[group_row]
+        if child_row is None:
+            rank = match_rank(needle, group.name)
+        else:
+            rank = match_rank(needle, group.labels[child_row])
+        return 99 if rank is None else rank
 
     def row_checked(self, group_row: int, child_row: int | None) -> bool:
         """Whether the row's own Include/Exclude box is checked (a category row: its category mark)."""
@@ -500,7 +520,10 @@ class LabelFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._needle = ""
         self._checked_only = False
-        self._matches: list[frozenset[int]] | None = None  # per catalogue group, for self._needle
+        self._matches: list[dict[int, int]] | None = None  # per catalogue group: row -> rank, for self._needle
+        self._group_rank: dict[int, int] = {}  # catalogue group row -> its best rank (own name or a row's)
+        self._row_ranks: list[dict[int, int]] = []  # per catalogue group: child row -> rank
+        self._ranking = False  # rows are sorted by rank (a search with at most MAX_RANKED_ROWS matches)
         self._model: LabelTreeModel | None = None
 
     @property
@@ -520,8 +543,8 @@ class LabelFilterProxy(QSortFilterProxyModel):
         self._matches = self._compute_matches(self._needle, None, None)
 
     def _compute_matches(
-        self, needle: str, old_needle: str | None, old: list[frozenset[int]] | None
-    ) -> list[frozenset[int]] | None:
+        self, needle: str, old_needle: str | None, old: list[dict[int, int]] | None
+    ) -> list[dict[int, int]] | None:
         if not needle or self._model is None:
             return None
         within = old if old is not None and old_needle and old_needle in needle else None
@@ -535,7 +558,37 @@ class LabelFilterProxy(QSortFilterProxyModel):
         self.beginFilterChange()
         self._needle = needle
         self._matches = matches
+        self._rank_groups()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self.sort(COL_NAME if self._ranking else -1)  # -1: the catalogue's order
+
+    def _rank_groups(self) -> None:
+        """Ranks for :meth:`lessThan`. Past :data:`MAX_RANKED_ROWS` matches (one or two letters typed) the
+        catalogue's order stays: ranking thousands of rows costs a visible pause and tells the user little."""
+        model, matches = self._model, self._matches
+        total = sum(len(rows) for rows in matches) if matches is not None else 0
+        self._ranking = model is not None and matches is not None and total <= MAX_RANKED_ROWS
+        if not self._ranking or matches is None or model is None:
+            self._group_rank, self._row_ranks = {}, []
+            return
+        self._row_ranks = matches
+        self._group_rank = {
+            g: min([model.row_rank(g, None, self._needle), *rows.values()]) for g, rows in enumerate(matches)
+        }
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        """While searching: better ranks first, the catalogue's order among equals."""
+        lrow, rrow = left.row(), right.row()
+        if self._ranking:
+            gid = left.internalId()  # the source model's own scheme: 0 for a group row, group + 1 for a child
+            if gid == 0:
+                ranks = self._group_rank
+            else:
+                ranks = self._row_ranks[gid - 1] if gid - 1 < len(self._row_ranks) else {}
+            lr, rr = ranks.get(lrow, 99), ranks.get(rrow, 99)
+            if lr != rr:
+                return lr < rr
+        return lrow < rrow
 
     def set_checked_only(self, on: bool) -> None:
         if on == self._checked_only:

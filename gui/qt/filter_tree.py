@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QGridLayout,
     QHBoxLayout,
@@ -16,6 +18,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -37,15 +42,92 @@ from gui.qt.filter_model import (
     bounding_box_icon,
 )
 from gui.qt.message_bar import MESSAGE_STYLE, MessageBar
+from gui.qt.theme import text_style
 
 AskText = Callable[[QWidget, str, str], "str | None"]
 
 MAX_EXPLANATION_LINES = 4
 
 
+# The tree's keys; gui/qt/shortcuts.py lists them in Help > Keyboard shortcuts.
+INCLUDE_KEYS = "Space"
+EXCLUDE_KEYS = "Shift+Space or X"
+
+
 def ask_text_dialog(parent: QWidget, title: str, prompt: str) -> str | None:
     text, ok = QInputDialog.getText(parent, title, prompt)
     return text if ok else None
+
+
+def toggle_column_for(event: QKeyEvent) -> int | None:
+    """Which checkbox column a key press toggles on the focused row: Space → Include, Shift+Space or X →
+    Exclude; None for any other key (the view handles it as usual)."""
+    mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    if event.key() == Qt.Key.Key_Space:
+        if mods == Qt.KeyboardModifier.NoModifier:
+            return COL_INCLUDE
+        if mods == Qt.KeyboardModifier.ShiftModifier:
+            return COL_EXCLUDE
+    if event.key() == Qt.Key.Key_X and mods in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier):
+        return COL_EXCLUDE
+    return None
+
+
+class FilterTreeView(QTreeView):
+    """The checkbox tree, with keys for the checkboxes (mouse-only columns otherwise)."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        column = toggle_column_for(event)
+        current = self.currentIndex()
+        if column is None or not current.isValid():
+            super().keyPressEvent(event)
+            return
+        box = current.siblingAtColumn(column)
+        if box.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+            checked = box.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+            new_state = Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked
+            self.model().setData(box, new_state, Qt.ItemDataRole.CheckStateRole)
+        event.accept()
+
+
+class MatchHighlightDelegate(QStyledItemDelegate):
+    """Paints the label column with the searched text marked in the palette's highlight colour."""
+
+    def __init__(self, proxy: LabelFilterProxy, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._proxy = proxy  # not a closure over the tree: that would keep the tree alive through its view
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        needle = self._proxy.needle
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = opt.text
+        start = text.casefold().find(needle) if needle else -1
+        if start < 0 or len(text.casefold()) != len(text):  # casefold changed lengths (ß → ss): no mark
+            super().paint(painter, option, index)
+            return
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        opt.text = ""
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget).adjusted(2, 0, -2, 0)
+        metrics = opt.fontMetrics
+        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        if start < len(shown):
+            x0 = rect.left() + metrics.horizontalAdvance(shown[:start])
+            end = min(start + len(needle), len(shown))
+            mark = QColor(opt.palette.color(QPalette.ColorRole.Highlight))
+            mark.setAlpha(90 if not selected else 160)
+            width = metrics.horizontalAdvance(shown[start:end])
+            painter.fillRect(x0, rect.top() + 1, width, rect.height() - 2, mark)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.setPen(opt.palette.color(role))
+        painter.setFont(opt.font)
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), shown)
+        painter.restore()
 
 
 class FilterTree(QWidget):
@@ -76,9 +158,19 @@ class FilterTree(QWidget):
         self.checked_only_box.setObjectName("checkedOnlyCheck")
         self.checked_only_box.setToolTip("Show only the rows whose Include or Exclude box is checked.")
 
-        self.view = QTreeView(self)
+        self.view = FilterTreeView(self)
         self.view.setObjectName("filterTree")
         self.view.setModel(self.proxy)
+        self.view.setToolTip(
+            f"{INCLUDE_KEYS}: include the focused row. {EXCLUDE_KEYS}: exclude it. Press again to clear."
+        )
+        self.view.setAccessibleName("Label filters")
+        self.view.setItemDelegateForColumn(COL_NAME, MatchHighlightDelegate(self.proxy, self.view))
+        self.no_match_label = QLabel(self)
+        self.no_match_label.setObjectName("filterNoMatch")
+        self.no_match_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.no_match_label.setWordWrap(True)
+        self.no_match_label.hide()
         self.view.setUniformRowHeights(True)  # 3,000+ rows: keeps layout and scrolling cheap
         # A scroll bar that comes and goes with each keystroke resizes the viewport, which re-stretches
         # the label column and repaints the whole tree a second time; the full tree needs one anyway.
@@ -152,6 +244,7 @@ class FilterTree(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(top)
+        layout.addWidget(self.no_match_label)
         layout.addWidget(self.view, 1)
         layout.addLayout(counters)
         layout.addLayout(buttons)
@@ -219,6 +312,18 @@ class FilterTree(QWidget):
         self.view.collapseAll()
         self.proxy.set_search(text)
         self._apply_expansion()
+        self._show_no_match(text.strip())
+
+    def _show_no_match(self, text: str) -> None:
+        empty = bool(text) and self.proxy.rowCount() == 0
+        if empty:
+            self.no_match_label.setText(
+                f"No label matches '{text}'. Check the spelling, or add it with 'Add custom label…'."
+            )
+        self.no_match_label.setVisible(empty)
+
+    def no_match_text(self) -> str:
+        return self.no_match_label.text() if self.no_match_label.isVisibleTo(self) else ""
 
     @Slot(bool)
     def _on_checked_only(self, on: bool) -> None:
@@ -264,7 +369,7 @@ class FilterTree(QWidget):
             n = sel.count(kind)
             label.setText(sel.counter_text(kind))
             full = n >= MAX_FILTER_ITEMS
-            label.setStyleSheet("color: #b00020; font-weight: bold;" if full else "")
+            label.setStyleSheet(text_style("error", "font-weight: bold;") if full else "")
         sentences = sel.explanation()
         shown = sentences[:MAX_EXPLANATION_LINES]
         if len(sentences) > len(shown):

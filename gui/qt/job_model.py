@@ -305,6 +305,8 @@ def job_table(proxy: JobFilterProxy, parent: QWidget) -> QTableView:
     stretched and elided in the middle (bucket and file name stay visible)."""
     table = QTableView(parent)
     table.setObjectName("jobTable")
+    table.setAccessibleName("Jobs")
+    table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
     table.setModel(proxy)
     table.setSortingEnabled(True)
     table.sortByColumn(SUBMITTED, Qt.SortOrder.DescendingOrder)

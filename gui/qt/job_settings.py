@@ -22,12 +22,11 @@ from gui.core.validation import (
     notification_problems,
     sns_topic_warning,
 )
+from gui.qt.theme import text_colour, text_style
 
-ERROR_STYLE = "QLineEdit { border: 1px solid #c62828; }"
-HINT_STYLES = {
-    "error": "color: #b00020;",
-    "warning": "color: #8a5a00;",
-}
+
+def _error_border() -> str:
+    return f"QLineEdit {{ border: 1px solid {text_colour('error').name()}; }}"
 
 
 class JobSettingsWidget(QWidget):
@@ -190,9 +189,9 @@ class JobSettingsWidget(QWidget):
 
     @staticmethod
     def _show(edit: QLineEdit, hint: QLabel, message: str | None, level: str) -> None:
-        edit.setStyleSheet(ERROR_STYLE if message and level == "error" else "")
+        edit.setStyleSheet(_error_border() if message and level == "error" else "")
         hint.setText(message or "")
-        hint.setStyleSheet(HINT_STYLES[level])
+        hint.setStyleSheet(text_style(level))
         hint.setVisible(bool(message))
 
     # ---- slots ---------------------------------------------------------------------------------------

@@ -160,6 +160,7 @@ class JobsPanel(QWidget):
         top.addWidget(self.submitButton)
         self.statusFilter = QComboBox(self)
         self.statusFilter.setObjectName("statusFilter")
+        self.statusFilter.setAccessibleName("Show jobs")
         for text, _statuses in STATUS_FILTERS:
             self.statusFilter.addItem(text)
         self.statusFilter.currentIndexChanged.connect(self._on_status_filter)

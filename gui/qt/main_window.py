@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -20,8 +21,11 @@ from gui import APP_NAME, __version__
 from gui.core.errors import UserMessage
 from gui.core.paths import AppPaths
 from gui.options import AppOptions
+from gui.qt.accessibility import name_inputs
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.connection_panel import ConnectionPanel
+from gui.qt.focus import chain, tab_stops
+from gui.qt.theme import banner_style
 from gui.qt.workers import TaskRegistry
 
 log = logging.getLogger(__name__)
@@ -60,9 +64,7 @@ class MainWindow(QMainWindow):
         self.sandboxBanner = QLabel(SANDBOX_NOTE, central)
         self.sandboxBanner.setObjectName("sandboxBanner")
         self.sandboxBanner.setWordWrap(True)
-        self.sandboxBanner.setStyleSheet(
-            "QLabel { background: #fff4ce; color: #5c4400; border: 1px solid #e0c36a; padding: 4px 8px; }"
-        )
+        self.sandboxBanner.setStyleSheet(banner_style("warning", padding="4px 8px"))
         self.sandboxBanner.setVisible(bool(options.demo))
         outer.addWidget(self.sandboxBanner)
 
@@ -134,6 +136,9 @@ class MainWindow(QMainWindow):
             if old is not None:
                 old.deleteLater()
         self.splitter.setSizes(sizes)
+        name_inputs(self)
+        self._bind_shortcuts()
+        self._order_tabs()
         self._jobs_panel.set_sources(
             self.browserPanel.selected_videos,
             self._filter_panel.current_settings,
@@ -144,6 +149,51 @@ class MainWindow(QMainWindow):
             current = self.connectionPanel.current_connection()
             if current is not None:
                 self._on_connection_changed(current)
+
+    def _order_tabs(self) -> None:
+        """Tab follows the panes: connection, buckets, browser, filter search, tree, settings, Start, jobs."""
+        jobs = tab_stops(self._jobs_panel)
+        submit = self._jobs_panel.submitButton
+        chain([
+            *tab_stops(self.connectionPanel),
+            *tab_stops(self.browserPanel),
+            *tab_stops(self._filter_panel),
+            submit,
+            *[w for w in jobs if w is not submit],
+        ])
+
+    def _bind_shortcuts(self) -> None:
+        from gui.qt import shortcuts
+
+        def bind(shortcut: shortcuts.Shortcut, slot: Callable[[], object]) -> None:
+            for keys in shortcuts.sequences(shortcut):
+                QShortcut(QKeySequence(keys), self, activated=slot)
+
+        bind(shortcuts.SUBMIT, self.submit_selected)
+        bind(shortcuts.REFRESH, self.refresh_all)
+        bind(shortcuts.FIND_LABEL, self.focus_label_search)
+
+    @Slot()
+    def submit_selected(self) -> None:
+        """Ctrl+Enter: what the Start button does, when it is enabled."""
+        button = self._jobs_panel.submitButton if self._jobs_panel is not None else None
+        if button is not None and button.isEnabled():
+            button.click()
+
+    @Slot()
+    def refresh_all(self) -> None:
+        """F5: the job list and the open folder."""
+        if self._jobs_panel is not None:
+            self._jobs_panel.refresh_now()
+        if self.browserPanel.refreshButton.isEnabled():
+            self.browserPanel.refresh()
+
+    @Slot()
+    def focus_label_search(self) -> None:
+        if self._filter_panel is not None:
+            edit = self._filter_panel.filter_tree.search_edit
+            edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            edit.selectAll()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -177,9 +227,21 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.setObjectName("shortcutsAction")
+        keys.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(keys)
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        from gui.qt.shortcuts import ShortcutsDialog  # built when asked for: keeps start-up lean
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     @Slot()
     def _about(self) -> None:

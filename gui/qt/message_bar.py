@@ -5,10 +5,22 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-MESSAGE_STYLE = {
-    "warning": "QLabel { background: #fff4ce; color: #5c4400; border: 1px solid #e0c36a; padding: 3px 6px; }",
-    "info": "QLabel { background: #e8f1fb; color: #1d3f63; border: 1px solid #a9c6e8; padding: 3px 6px; }",
-}
+from gui.qt.theme import banner_style
+
+
+class _Styles(dict[str, str]):
+    """``MESSAGE_STYLE[level]``: computed from the palette when first asked (after the app exists)."""
+
+    def __missing__(self, level: str) -> str:
+        style = banner_style(level)
+        self[level] = style
+        return style
+
+    def get(self, level: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self[level] if level in ("warning", "info", "error", "ok") else default
+
+
+MESSAGE_STYLE = _Styles()
 
 
 class MessageBar(QWidget):
@@ -25,6 +37,7 @@ class MessageBar(QWidget):
         self.dismiss_button.setText("✕")
         self.dismiss_button.setAutoRaise(True)
         self.dismiss_button.setToolTip("Dismiss")
+        self.dismiss_button.setAccessibleName("Dismiss message")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)

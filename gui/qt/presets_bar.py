@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from gui.core.errors import KnownError
 from gui.core.presets import Preset, PresetExists, PresetStore, export_settings
 from gui.core.types import JobSettings
+from gui.qt.theme import text_style
 
 
 class PresetDialogs:
@@ -84,7 +85,7 @@ class PresetsBar(QWidget):
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.modified_label = QLabel("", self)
         self.modified_label.setObjectName("presetModifiedLabel")
-        self.modified_label.setStyleSheet("color: #8a5a00; font-style: italic;")
+        self.modified_label.setStyleSheet(text_style("warning", "font-style: italic;"))
         self.save_button = QToolButton(self)
         self.save_button.setText("Save…")
         self.save_button.setObjectName("savePresetButton")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from gui.core.request import build_start_request, to_cli, to_json
 from gui.core.types import JobSettings, S3Object
+from gui.qt.theme import text_style
 
 PLACEHOLDER_VIDEO = S3Object("YOUR-BUCKET", "path/to/video.mp4")
 MAX_PREVIEWED_VIDEOS = 20
@@ -38,8 +39,10 @@ class RequestPreview(QWidget):
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.json_edit = QPlainTextEdit(self)
         self.json_edit.setObjectName("requestPreviewJson")
+        self.json_edit.setAccessibleName("StartLabelDetection request as JSON")
         self.cli_edit = QPlainTextEdit(self)
         self.cli_edit.setObjectName("requestPreviewCli")
+        self.cli_edit.setAccessibleName("StartLabelDetection request as an AWS CLI command")
         for edit in (self.json_edit, self.cli_edit):
             edit.setReadOnly(True)
             edit.setFont(mono)
@@ -113,7 +116,7 @@ class RequestPreview(QWidget):
         ]
         self.cli_edit.setPlainText("\n\n".join(commands))
         self.note_label.setText(self._note())
-        self.note_label.setStyleSheet("color: #b00020;" if self._errors else "color: palette(mid);")
+        self.note_label.setStyleSheet(text_style("error") if self._errors else "color: palette(mid);")
 
     def _note(self) -> str:
         if self._errors:

@@ -198,3 +198,22 @@ def test_region_switch_from_the_browser_reconnects_in_the_bucket_region(qtbot, p
     qtbot.waitUntil(lambda: browser.location() == ("eu-clips", "") and not browser.is_loading(), timeout=WAIT)
     assert browser.regionBanner.isHidden()
     browser.shutdown()
+
+
+def test_demo_mode_folds_the_form_to_one_line_and_change_unfolds_it(qtbot, paths, sandbox):
+    panel = make_panel(qtbot, paths, AppOptions(demo=True))
+    with qtbot.waitSignal(panel.connectionChanged, timeout=WAIT):
+        panel.use_sandbox(sandbox.endpoint_url)
+    assert panel.is_folded()
+    assert not panel.formArea.isVisible() and not panel.accessKeyEdit.isVisible()
+    assert panel.sandboxSummaryLabel.text() == "Connected to the local sandbox (us-east-1)."
+    assert not panel.statusLabel.isVisible()
+    qtbot.mouseClick(panel.changeConnectionButton, Qt.MouseButton.LeftButton)
+    assert not panel.is_folded()
+    assert panel.accessKeyEdit.isVisible() and panel.endpointEdit.text() == sandbox.endpoint_url
+    assert panel.statusLabel.isVisible() and sandbox.account_id in panel.statusLabel.text()
+
+
+def test_outside_demo_mode_the_form_shows(qtbot, paths):
+    panel = make_panel(qtbot, paths)
+    assert not panel.is_folded() and panel.formArea.isVisible()

@@ -17,12 +17,13 @@ from gui.qt.filter_tree import FilterTree
 
 
 def _tree(proxy, parent=None) -> dict[str, list[str]]:
-    """Visible groups → their visible rows (bare names)."""
+    """Visible groups → their visible rows (bare names), sorted: which rows show, not their order
+    (the order is the ranking's, pinned in test_filters_search_ranking.py)."""
     parent = parent if parent is not None else QModelIndex()
     out = {}
     for r in range(proxy.rowCount(parent)):
         idx = proxy.index(r, 0, parent)
-        out[idx.data(NameRole)] = [proxy.index(c, 0, idx).data(NameRole) for c in range(proxy.rowCount(idx))]
+        out[idx.data(NameRole)] = sorted(proxy.index(c, 0, idx).data(NameRole) for c in range(proxy.rowCount(idx)))
     return out
 
 
@@ -31,7 +32,7 @@ def _expected(text: str) -> dict[str, list[str]]:
     tax = load_taxonomy()
     out = {}
     for cat, infos in tax.by_category().items():
-        rows = [i.name for i in infos if any(needle in s.casefold() for s in (i.name, *i.aliases))]
+        rows = sorted(i.name for i in infos if any(needle in s.casefold() for s in (i.name, *i.aliases)))
         if rows or needle in cat.casefold():
             out[cat] = rows
     if needle in CUSTOM_GROUP.casefold():  # group names are searched too; no custom rows here

@@ -69,4 +69,38 @@ def test_job_state_round_trip_and_bad_values(filter_paths):
     assert any("Hoverboard" in n for n in state.notices)
     save_app_settings(filter_paths, "filters", {"last_preset": None, "settings": {"MinConfidence": "lots"}})
     state = load_job_state(filter_paths)
-    assert state.settings is None and any("MinConfidence" in n for n in state.notices)
+    assert state.settings == JobSettings() and any("MinConfidence" in n for n in state.notices)
+
+
+def test_one_invalid_field_costs_only_that_field(filter_paths):
+    saved = {
+        "MinConfidence": 72,
+        "JobTag": "bad tag!",
+        "GeneralLabels": {"LabelInclusionFilters": ["Dog"], "LabelCategoryExclusionFilters": ["Weapons"]},
+    }
+    save_app_settings(filter_paths, "filters", {"last_preset": "Pets", "settings": saved})
+    state = load_job_state(filter_paths)
+    assert state.settings == JobSettings(
+        LabelFilters(label_inclusions=("Dog",), category_exclusions=("Weapons",)), 72.0, None
+    )
+    assert state.preset_name == "Pets"
+    dropped = [n for n in state.notices if "JobTag" in n]
+    assert len(dropped) == 1 and "'bad tag!'" in dropped[0] and "other settings were kept" in dropped[0]
+
+
+def test_a_label_both_included_and_excluded_drops_the_label_lists_only(filter_paths):
+    saved = {"MinConfidence": 80, "GeneralLabels": {"LabelInclusionFilters": ["Dog"], "LabelExclusionFilters": ["Dog"]}}
+    save_app_settings(filter_paths, "filters", {"last_preset": None, "settings": saved})
+    state = load_job_state(filter_paths)
+    assert state.settings == JobSettings(LabelFilters(), 80.0, None)
+    assert any("GeneralLabels dropped" in n for n in state.notices)
+
+
+def test_an_invalid_value_is_never_saved(filter_paths):
+    settings = JobSettings(LabelFilters(label_inclusions=("Dog",)), 65.0, "bad tag!")
+    dropped = save_job_state(filter_paths, None, settings)
+    assert len(dropped) == 1 and dropped[0].startswith("JobTag 'bad tag!' dropped")
+    on_disk = json.loads(filter_paths.settings_file.read_text())["filters"]["settings"]
+    assert "JobTag" not in on_disk
+    assert on_disk["MinConfidence"] == 65.0
+    assert on_disk["GeneralLabels"] == {"LabelInclusionFilters": ["Dog"]}

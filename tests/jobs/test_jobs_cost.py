@@ -20,14 +20,14 @@ def test_minutes_are_rounded_up_per_video():
     assert e.billed_minutes == 64 and e.known_videos == 4 and e.unknown_videos == 0
     assert math.isclose(e.cost, 6.40)
     assert e.describe() == (
-        "Estimated cost: $6.40 for 1 h 02 min of video (64 billed minute(s) at $0.10 per minute)."
+        "Estimated cost: $6.40 for 1 h 02 min of video (64 billed minutes at $0.10 per minute)."
     )
 
 
 def test_unknown_durations_are_counted_apart_and_never_guessed():
     e = estimate([120.0, None, None], price_per_minute=0.12)
     assert e.billed_minutes == 2 and math.isclose(e.cost, 0.24)
-    assert e.describe().endswith("plus 2 video(s) of unknown duration.")
+    assert e.describe().endswith("plus 2 videos of unknown duration.")
     assert "unknown for all 3" in estimate([None, None, None]).describe()
     assert estimate([]).describe() == "No videos."
 

@@ -616,7 +616,7 @@ CATALOGUE = [
     Case("label-included-and-excluded", label_included_and_excluded,
          "The label 'Dog' is both included and excluded; pick one."),
     Case("job-tag-with-a-space", job_tag_with_a_space,
-         "JobTag contains a space. Allowed: letters A-Z a-z, digits and _ . - : + = / (no spaces)."),
+         "JobTag 'summer trip' contains a space. Allowed: letters A-Z a-z, digits and _ . - : + = / (no spaces)."),
     Case("job-tag-too-long", job_tag_too_long, "JobTag has 1025 characters; the API accepts at most 1024."),
     Case("min-confidence-out-of-range", min_confidence_out_of_range,
          "MinConfidence must be from 0 to 100 (got 150)."),
@@ -629,7 +629,7 @@ CATALOGUE = [
     Case("role-arn-missing", role_arn_missing, "IAM role ARN is missing: a notification channel needs both ARNs."),
     # -- the same mistakes through the CLI: exit 2, nothing queued, nothing sent ------------------------------
     Case("cli-job-tag-with-a-space", cli_job_tag_with_a_space,
-         "error: invalid settings:\n  JobTag contains a space. Allowed: letters A-Z a-z, digits and "
+         "error: invalid settings:\n  JobTag 'summer trip' contains a space. Allowed: letters A-Z a-z, digits and "
          "_ . - : + = / (no spaces).", 2),
     Case("cli-min-confidence-out-of-range", cli_min_confidence_out_of_range,
          "error: invalid settings:\n  MinConfidence must be from 0 to 100 (got 120).", 2),
@@ -640,7 +640,7 @@ CATALOGUE = [
          "is not a valid preset file (Exclude labels: 'BBBBBBBBBBBBBBBBBBBB…' has 51 characters; the API "
          "accepts at most 50 (LabelExclusionFilters)).\n", 2),
     Case("cli-preset-file-forbidden-characters", cli_preset_file_forbidden_characters,
-         "is not a valid preset file (Include categories: 'Pets {cats}' contains '{' '}', which "
+         "is not a valid preset file (Include categories: 'Pets {cats}' contains '{' and '}', which "
          "LabelCategoryInclusionFilters does not accept. Allowed: letters A-Z, digits, à â è ç ñ ó, spaces and "
          "' ( ) * + , - . / : ; < = > ? @ [ \\ ] ^ _).\n", 2),
     Case("cli-preset-file-bad-sns-arn", cli_preset_file_bad_sns_arn,
@@ -678,7 +678,7 @@ CATALOGUE = [
     Case("missing-bucket", missing_bucket,
          "error: s3://no-such-bucket-rel/clip.mp4: bucket 'no-such-bucket-rel' not found", 2),
     Case("non-video-key", non_video_key,
-         "error: s3://demo-videos/README.txt: Not a video: Rekognition Video accepts MP4 and MOV files (H.264).",
+         "error: s3://demo-videos/README.txt: Not a video: Rekognition Video accepts MP4, MOV and AVI files (H.264).",
          2),
     Case("folder-without-videos", folder_without_videos,
          "error: s3://demo-videos/docs/: no videos there\nerror: nothing was queued", 2),
