@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore, NewJob, Scope, new_job
 from gui.core.types import JobSettings, S3Object
+from gui.core.wording import plural
 
 RETRYABLE_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
 
@@ -105,9 +106,11 @@ class ConfirmationText:
     body: tuple[str, ...]  # paragraphs after the headline
     videos: tuple[str, ...]  # the videos already submitted alike (URIs), in plan order
     accept: str  # the accept button's text
-    resubmit: str | None  # the "submit again" check box's text; None without duplicates
-    resubmit_by_default: bool  # True only when every video is a duplicate (else duplicates are skipped)
+    resubmit: str | None  # the "submit again" check box's text; None without new videos beside duplicates
+    resubmit_by_default: bool  # always False: submitting a video again bills it again, so it is asked for
     preset_modified: bool
+    accept_resubmits: bool = False  # every video is a duplicate: accepting submits them again (no check box)
+    accept_is_default: bool = True  # Enter accepts; False when accepting would only re-bill duplicates
 
 
 def settings_line(settings: JobSettings, preset: str | None, *, preset_modified: bool = False) -> str:
@@ -118,7 +121,7 @@ def settings_line(settings: JobSettings, preset: str | None, *, preset_modified:
     else:
         source = "custom settings"
     parts = [source, f"MinConfidence {settings.min_confidence:g}"]
-    parts.append(f"{n} filter(s)" if n else "no filters")
+    parts.append(plural(n, "filter") if n else "no filters")
     if settings.job_tag:
         parts.append(f"JobTag {settings.job_tag}")
     if settings.notification is not None:
@@ -141,20 +144,36 @@ def confirmation_text(
     selected objects left out, ``active`` the jobs already queued or running (``max_active`` run at once)."""
     n_new, n_dup = len(plan.new), len(plan.duplicates)
     body = [cost, settings_line(settings, preset, preset_modified=preset_modified)]
+    if preset and preset_modified:
+        body.append(f"The settings were changed after the preset “{preset}” was applied; the jobs use them as "
+                    "shown, and the preset itself is unchanged.")
     if not_videos:
-        body.append(f"{not_videos} selected object(s) are not videos Rekognition accepts and are left out.")
-    if n_dup:
-        body.append(f"{n_dup} of these video(s) were already submitted with the same settings and will be "
-                    "skipped unless you tick the box below.")
+        body.append(f"{plural(not_videos, 'selected object')} {_are(not_videos)} not a video Rekognition "
+                    "accepts and left out.")
+    only_duplicates = n_dup > 0 and n_new == 0
+    if only_duplicates:
+        body.append(f"{'The video was' if n_dup == 1 else f'All {n_dup} videos were'} already submitted with "
+                    "the same settings. Submitting again starts new jobs, and AWS bills each one.")
+    elif n_dup:
+        body.append(f"{plural(n_dup, 'video')} {'was' if n_dup == 1 else 'were'} already submitted with the "
+                    "same settings and will be skipped. Tick the box below to submit "
+                    f"{'it' if n_dup == 1 else 'them'} again (AWS bills each job).")
     body.append(f"At most {max_active} jobs run at once"
-                + (f"; {active} job(s) are already queued or running." if active else "."))
+                + (f"; {plural(active, 'job')} {_are(active)} already queued or running." if active else "."))
+    total = n_new + n_dup
     return ConfirmationText(
         title="Start label detection",
-        headline=f"Start label detection on {n_new + n_dup} video(s)?",
+        headline=f"Start label detection on {plural(total, 'video')}?",
         body=tuple(body),
         videos=tuple(d.video.uri for d in plan.duplicates),
-        accept=f"Start {n_new} job(s)" if n_new else "Start",
-        resubmit=f"Also submit the {n_dup} already submitted again" if n_dup else None,
-        resubmit_by_default=n_dup > 0 and n_new == 0,
+        accept=f"Submit {plural(n_dup, 'video')} again" if only_duplicates else f"Start {plural(n_new, 'job')}",
+        resubmit=f"Submit the {plural(n_dup, 'video')} already submitted again too" if n_dup and n_new else None,
+        resubmit_by_default=False,
         preset_modified=preset_modified,
+        accept_resubmits=only_duplicates,
+        accept_is_default=not only_duplicates,
     )
+
+
+def _are(count: int) -> str:
+    return "is" if count == 1 else "are"

@@ -97,13 +97,14 @@ def submit_confirmation_box(text: ConfirmationText, parent: QWidget) -> QMessage
         box.setDetailedText("\n".join(text.videos))
     go = box.addButton(text.accept, QMessageBox.ButtonRole.AcceptRole)
     go.setObjectName("confirmSubmitButton")
-    box.addButton(QMessageBox.StandardButton.Cancel)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     if text.resubmit is not None:
         check = QCheckBox(text.resubmit, box)
         check.setObjectName("resubmitDuplicatesCheck")
         box.setCheckBox(check)
         check.setChecked(text.resubmit_by_default)
-    box.setDefaultButton(go)
+    box.setProperty("acceptResubmits", text.accept_resubmits)
+    box.setDefaultButton(go if text.accept_is_default else cancel)
     return box
 
 
@@ -111,7 +112,7 @@ def confirmation_answer(box: QMessageBox) -> tuple[bool, bool]:
     """(accepted, also submit the duplicates) of a finished :func:`submit_confirmation_box`."""
     clicked = box.clickedButton()
     accepted = clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.AcceptRole
-    include = bool(box.checkBox() and box.checkBox().isChecked())
+    include = bool(box.property("acceptResubmits")) or bool(box.checkBox() and box.checkBox().isChecked())
     return accepted, include
 
 

@@ -75,8 +75,10 @@ class SubmitFlow(QObject):
         self._pending_settings: tuple[JobSettings, str | None, int] = (JobSettings(), None, 0)
         self._pending_plan: tuple[EnqueuePlan, JobSettings, str | None] | None = None
         self.box: QMessageBox | None = None
+        self._preset_modified = False
 
-    def start(self, videos: Sequence[S3Object], settings: JobSettings, preset: str | None) -> None:
+    def start(self, videos: Sequence[S3Object], settings: JobSettings, preset: str | None, *,
+              preset_modified: bool = False) -> None:
         """Plan the eligible ``videos`` in the background, then ask (the caller checked
         :func:`submission_refusal`)."""
         engine = self._engine()
@@ -86,6 +88,7 @@ class SubmitFlow(QObject):
         self.planning.emit(True)
         self._pending_plan = None
         self._pending_settings = (settings, preset, len(videos) - len(eligible))
+        self._preset_modified = preset_modified and preset is not None
         self.tasks.run(plan_submission, engine, eligible, settings, preset, on_result=self._on_planned,
                        on_error=self._on_error)
 
@@ -109,7 +112,8 @@ class SubmitFlow(QObject):
             f"Durations are not known yet. Cost: ${cost.price_per_minute:.2f} per minute of video "
             "(set the price in Job preferences).")
         text = confirmation_text(plan, settings, cost=cost_line, preset=preset, not_videos=skipped,
-                                 max_active=prefs.max_active, active=self._active_jobs())
+                                 preset_modified=self._preset_modified, max_active=prefs.max_active,
+                                 active=self._active_jobs())
         box = submit_confirmation_box(text, self._owner)
         box.finished.connect(self._on_answered)
         self.box = box

@@ -85,6 +85,7 @@ class JobsPanel(QWidget):
         self._settings_fn: Callable[[], JobSettings] = JobSettings
         self._preset_fn: Callable[[], str | None] = lambda: None
         self._valid_fn: Callable[[], list[str]] = list
+        self._modified_fn: Callable[[], bool] = lambda: False
         self._loaded = False
         self._loaded_at = float("inf")  # when the list was first loaded (jobs ending after it are announced)
         self._closing = False
@@ -242,8 +243,12 @@ class JobsPanel(QWidget):
         settings_fn: Callable[[], JobSettings],
         preset_fn: Callable[[], str | None],
         valid_fn: Callable[[], list[str]],
+        modified_fn: Callable[[], bool] | None = None,
     ) -> None:
+        """Where a submission's videos, settings and preset come from (``modified_fn``: the settings differ
+        from the preset, said in the confirmation)."""
         self._videos_fn, self._settings_fn, self._preset_fn, self._valid_fn = videos_fn, settings_fn, preset_fn, valid_fn
+        self._modified_fn = modified_fn or (lambda: False)
 
     def set_connection(self, conn: Any) -> None:
         """Watch and run the jobs of ``conn``'s account/region/endpoint (None: disconnect).
@@ -382,7 +387,7 @@ class JobsPanel(QWidget):
         if refusal is not None:
             self._refuse(*refusal)
             return
-        self.submitFlow.start(videos, self._settings_fn(), self._preset_fn())
+        self.submitFlow.start(videos, self._settings_fn(), self._preset_fn(), preset_modified=self._modified_fn())
 
     @Slot(str, str)
     def _refuse(self, title: str, text: str) -> None:

@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
             self._filter_panel.current_settings,
             self._filter_panel.current_preset_name,
             self._filter_panel.validation_errors,
+            self._filter_panel.presets_bar.is_modified,
         )
         if apply_current and not self.options.demo:
             current = self.connectionPanel.current_connection()

@@ -356,35 +356,41 @@ CONFIRMATION_TABLE = [
     (
         [], ["a.mp4", "b.mp4"], JobSettings(), None, False, 0, 0,
         {
-            "headline": "Start label detection on 2 video(s)?",
+            "headline": "Start label detection on 2 videos?",
             "body": ("COST", "Settings: custom settings, MinConfidence 50, no filters.",
                      "At most 20 jobs run at once."),
-            "videos": (), "accept": "Start 2 job(s)", "resubmit": None, "resubmit_by_default": False,
+            "videos": (), "accept": "Start 2 jobs", "resubmit": None, "resubmit_by_default": False,
+            "accept_resubmits": False, "accept_is_default": True,
         },
     ),
     (
-        ["a.mp4"], ["a.mp4", "b.mp4", "c.mp4"], TAGGED, "Pets", False, 0, 4,
+        ["a.mp4"], ["a.mp4", "b.mp4", "c.mp4"], TAGGED, "Pets", False, 1, 4,
         {
-            "headline": "Start label detection on 3 video(s)?",
-            "body": ("COST", "Settings: preset “Pets”, MinConfidence 75, 2 filter(s), JobTag batch-7.",
-                     "1 of these video(s) were already submitted with the same settings and will be skipped "
-                     "unless you tick the box below.",
-                     "At most 20 jobs run at once; 4 job(s) are already queued or running."),
-            "videos": ("s3://videos/a.mp4",), "accept": "Start 2 job(s)",
-            "resubmit": "Also submit the 1 already submitted again", "resubmit_by_default": False,
+            "headline": "Start label detection on 3 videos?",
+            "body": ("COST", "Settings: preset “Pets”, MinConfidence 75, 2 filters, JobTag batch-7.",
+                     "1 selected object is not a video Rekognition accepts and left out.",
+                     "1 video was already submitted with the same settings and will be skipped. Tick the box "
+                     "below to submit it again (AWS bills each job).",
+                     "At most 20 jobs run at once; 4 jobs are already queued or running."),
+            "videos": ("s3://videos/a.mp4",), "accept": "Start 2 jobs",
+            "resubmit": "Submit the 1 video already submitted again too", "resubmit_by_default": False,
+            "accept_resubmits": False, "accept_is_default": True,
         },
     ),
     (
-        ["a.mp4", "b.mp4"], ["b.mp4", "a.mp4"], JobSettings(), "Pets", True, 3, 0,
+        ["a.mp4", "b.mp4"], ["b.mp4", "a.mp4"], JobSettings(), "Pets", True, 3, 1,
         {
-            "headline": "Start label detection on 2 video(s)?",
+            "headline": "Start label detection on 2 videos?",
             "body": ("COST", "Settings: preset “Pets” (modified), MinConfidence 50, no filters.",
-                     "3 selected object(s) are not videos Rekognition accepts and are left out.",
-                     "2 of these video(s) were already submitted with the same settings and will be skipped "
-                     "unless you tick the box below.",
-                     "At most 20 jobs run at once."),
-            "videos": ("s3://videos/b.mp4", "s3://videos/a.mp4"), "accept": "Start",
-            "resubmit": "Also submit the 2 already submitted again", "resubmit_by_default": True,
+                     "The settings were changed after the preset “Pets” was applied; the jobs use them as "
+                     "shown, and the preset itself is unchanged.",
+                     "3 selected objects are not a video Rekognition accepts and left out.",
+                     "All 2 videos were already submitted with the same settings. Submitting again starts new "
+                     "jobs, and AWS bills each one.",
+                     "At most 20 jobs run at once; 1 job is already queued or running."),
+            "videos": ("s3://videos/b.mp4", "s3://videos/a.mp4"), "accept": "Submit 2 videos again",
+            "resubmit": None, "resubmit_by_default": False,
+            "accept_resubmits": True, "accept_is_default": False,
         },
     ),
 ]
@@ -405,6 +411,8 @@ def test_confirmation_text(tmp_path, existing, asked, settings, preset, modified
     assert text.accept == want["accept"]
     assert text.resubmit == want["resubmit"]
     assert text.resubmit_by_default is want["resubmit_by_default"]
+    assert text.accept_resubmits is want["accept_resubmits"]
+    assert text.accept_is_default is want["accept_is_default"]
     assert text.preset_modified is modified
 
 

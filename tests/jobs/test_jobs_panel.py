@@ -82,7 +82,7 @@ def test_submit_two_demo_videos_both_succeed_with_labels(qtbot, panel, make_sand
     p.show()
     qtbot.mouseClick(p.submitButton, Qt.MouseButton.LeftButton)
     box = _confirm(qtbot, p)
-    assert "2 video(s)" in box.text() and "$0.10 per minute" in box.text()
+    assert "2 videos" in box.text() and "$0.10 per minute" in box.text()
     assert "MinConfidence 60" in box.text()
     qtbot.mouseClick(box.findChild(QPushButton, "confirmSubmitButton"), Qt.MouseButton.LeftButton)
 
@@ -114,9 +114,12 @@ def test_submit_two_demo_videos_both_succeed_with_labels(qtbot, panel, make_sand
     # Submitting the same videos again is caught: the confirmation says so and nothing new starts by default.
     qtbot.mouseClick(p.submitButton, Qt.MouseButton.LeftButton)
     box = _confirm(qtbot, p)
-    assert "2 of these video(s) were already submitted" in box.text()
-    box.checkBox().setChecked(False)
-    qtbot.mouseClick(box.findChild(QPushButton, "confirmSubmitButton"), Qt.MouseButton.LeftButton)
+    assert "All 2 videos were already submitted with the same settings" in box.text()
+    assert box.checkBox() is None
+    assert box.findChild(QPushButton, "confirmSubmitButton").text() == "Submit 2 videos again"
+    assert box.defaultButton() is not box.findChild(QPushButton, "confirmSubmitButton")  # Enter never re-bills
+    assert sorted(box.detailedText().splitlines()) == sorted(v.uri for v in videos)  # the list, scrollable
+    qtbot.keyClick(box, Qt.Key.Key_Return)
     qtbot.wait(300)
     assert p.model.rowCount() == 2 and len(sb.jobs()) == 2
 
@@ -325,3 +328,17 @@ def test_enabled_actions_for_a_selection(statuses, connected, expected, tmp_path
     records = [replace(base, id=i, status=s, job_id=f"job-{i}" if s in with_job_id else None)
                for i, s in enumerate(statuses)]
     assert enabled_actions(records, connected=connected) == expected
+
+
+def test_the_confirmation_says_when_the_preset_was_modified(qtbot, panel, make_sandbox):
+    sb = make_sandbox(seed_demo=True)
+    p = panel()
+    conn = _connect(qtbot, p, sb)
+    videos = demo_videos(conn)[:1]
+    p.set_sources(lambda: videos, JobSettings, lambda: "Everything", list, lambda: True)
+    qtbot.mouseClick(p.submitButton, Qt.MouseButton.LeftButton)
+    box = _confirm(qtbot, p)
+    assert "preset “Everything” (modified)" in box.text()
+    assert "changed after the preset “Everything” was applied" in box.text()
+    box.reject()
+    assert sb.start_requests == 0
