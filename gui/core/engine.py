@@ -22,17 +22,17 @@ from typing import Any
 
 from gui.core.clients import client_with_attempts
 from gui.core.duplicates import EnqueuePlan, plan_jobs, resubmission_jobs, split_existing
-from gui.core.errors import KnownError, UserMessage, explain
+from gui.core.errors import ErrorKind, KnownError, UserMessage, classify, error_code, explain
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import AddResult, JobRecord, JobStore, NewJob, Scope
 from gui.core.loop import BackgroundLoop
 from gui.core.paths import AppPaths
-from gui.core.poller import Poller, PollPolicy
+from gui.core.poller import GONE_CODES, Poller, PollPolicy
 from gui.core.results_fetch import Cancellable, FetchProgress, fetch_and_store
 from gui.core.results_store import ResultsStore, ResultSummary
 from gui.core.settings import load_section, save_app_settings
 from gui.core.submitter import SubmitPolicy, Submitter
-from gui.core.types import ClientFactory, JobSettings, S3Object
+from gui.core.types import SANDBOX_HEADER, SANDBOX_SCOPE, ClientFactory, JobSettings, S3Object
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +100,23 @@ def resolve_scope(client_factory: ClientFactory, region: str, endpoint_url: str 
     with few retries when the factory allows it, so a wrong endpoint answers in seconds.
     """
     identity = client_with_attempts(client_factory, "sts", 2).get_caller_identity()
-    return Scope(str(identity.get("Account", "")), region, endpoint_url or "")
+    headers = identity.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    # The local sandbox takes a new port each run: its jobs stay one scope ("local sandbox") across runs.
+    endpoint = SANDBOX_SCOPE if headers.get(SANDBOX_HEADER) else (endpoint_url or "")
+    return Scope(str(identity.get("Account", "")), region, endpoint)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Results
 # ----------------------------------------------------------------------------------------------------------
+
+
+def _fetch_failure(exc: Exception) -> str:
+    """What the job record says after a failed fetch; a job the service no longer knows says so plainly."""
+    if classify(exc) is ErrorKind.REFUSED and error_code(exc) in GONE_CODES:
+        return ("results no longer available: the service no longer knows this job (AWS keeps results for "
+                "7 days; a local sandbox forgets its jobs when it stops).")
+    return str(explain(exc))
 
 
 def fetch_job_results(
@@ -130,7 +141,7 @@ def fetch_job_results(
     except Exception as exc:
         if cancel is not None and cancel.cancelled:
             raise
-        job_store.set_message(record.id, f"{FETCH_FAILED_PREFIX} {explain(exc)}")
+        job_store.set_message(record.id, f"{FETCH_FAILED_PREFIX} {_fetch_failure(exc)}")
         raise
     job_store.set_results(record.id, label_count=summary.label_count, duration_ms=summary.duration_ms or None)
     current = job_store.get(record.id)

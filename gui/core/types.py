@@ -10,6 +10,9 @@ from typing import Any, Protocol
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi")
 MAX_VIDEO_BYTES = 10 * 1024**3  # Rekognition Video: 10 GB per stored video
 MAX_VIDEO_SECONDS = 6 * 3600  # and 6 hours
+# The local sandbox names itself in this response header; its jobs form one scope whatever its port.
+SANDBOX_HEADER = "x-rekognition-labeler-sandbox"
+SANDBOX_SCOPE = "local sandbox"
 
 
 @dataclass(frozen=True)

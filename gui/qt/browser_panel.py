@@ -11,7 +11,7 @@ import html
 import logging
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -256,6 +256,7 @@ class BrowserPanel(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, fm.horizontalAdvance(sample) + 14)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # S3's order until a header is clicked
+        self.videoBrowser.viewport().installEventFilter(self)  # narrow pane: the name keeps the room
         self.videoBrowser.setSortingEnabled(True)
         self.videoBrowser.doubleClicked.connect(self._on_double_clicked)
         self.videoBrowser.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -299,7 +300,9 @@ class BrowserPanel(QWidget):
         bl.addLayout(status)
 
         actions = QHBoxLayout()
-        self.selectRecursiveButton = QPushButton("Select all videos under this prefix (recursive)", bottom)
+        self.selectRecursiveButton = QPushButton("Select all videos (recursive)", bottom)
+        self.selectRecursiveButton.setToolTip("Add every video under this folder, in all its subfolders, to the "
+                                              "selection")
         self.selectRecursiveButton.setObjectName("selectRecursiveButton")
         self.selectRecursiveButton.clicked.connect(self.select_all_videos_recursive)
         actions.addWidget(self.selectRecursiveButton)
@@ -331,6 +334,19 @@ class BrowserPanel(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 4)
         split.setSizes([130, 520])
+
+    # Below these widths of the table, the column is hidden so the name stays readable (the row's tooltip
+    # still has everything).
+    NARROW_HIDES = ((MODIFIED, 480), (TYPE, 340))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.videoBrowser.viewport():
+            self.fit_columns(self.videoBrowser.viewport().width())
+        return super().eventFilter(watched, event)
+
+    def fit_columns(self, width: int) -> None:
+        for column, below in self.NARROW_HIDES:
+            self.videoBrowser.setColumnHidden(column, width < below)
 
     # ---- connection ----------------------------------------------------------------------------------
 

@@ -176,6 +176,7 @@ class ConnectionPanel(QWidget):
         self.sandboxSummaryLabel = QLabel("Connecting to the local sandbox…", self.sandboxSummary)
         self.sandboxSummaryLabel.setObjectName("sandboxSummaryLabel")
         self.sandboxSummaryLabel.setTextFormat(Qt.TextFormat.PlainText)
+        self.sandboxSummaryLabel.setWordWrap(True)
         self.changeConnectionButton = QPushButton("Change…", self.sandboxSummary)
         self.changeConnectionButton.setObjectName("changeConnectionButton")
         self.changeConnectionButton.setToolTip("Show the connection settings (profile, key, region, endpoint)")

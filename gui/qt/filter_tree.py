@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -219,6 +220,8 @@ class FilterTree(QWidget):
         legend.setPixmap(bounding_box_icon().pixmap(14, 14))
         legend.setToolTip("Labels with this mark can return bounding boxes.")
         legend_text = QLabel("bounding boxes", self)
+        legend_text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # may be cut short
+        legend_text.setMinimumWidth(40)
         legend_text.setStyleSheet("color: palette(mid);")
 
         self.message_bar = MessageBar("filterMessage", "warning", self)

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QAction, QBrush, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from gui.core.cost import format_duration
@@ -320,8 +320,43 @@ def job_table(proxy: JobFilterProxy, parent: QWidget) -> QTableView:
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(False)
-    widths = {VIDEO: 300, STATUS: 110, SUBMITTED: 140, ELAPSED: 70, LABELS: 60}
+    widths = {VIDEO: 240, STATUS: 110, SUBMITTED: 130, ELAPSED: 64, LABELS: 56, PRESET: 110}
     for col in range(len(COLUMNS)):
         header.resizeSection(col, widths.get(col, 120))
     header.setSectionResizeMode(VIDEO, QHeaderView.ResizeMode.Stretch)  # no dead space on the right
+    header.setMinimumSectionSize(48)
+    # Status next to the video, so a narrow window still shows it; JobId and JobTag are in the details
+    # line under the table (and a right click on the header shows them again).
+    header.moveSection(header.visualIndex(STATUS), 1)
+    for col in HIDDEN_BY_DEFAULT:
+        table.setColumnHidden(col, True)
+    header.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    for col, title in enumerate(COLUMNS):
+        if col == VIDEO:
+            continue
+        toggle = QAction(title, header)
+        toggle.setCheckable(True)
+        toggle.setChecked(not table.isColumnHidden(col))
+        toggle.toggled.connect(lambda on, c=col: table.setColumnHidden(c, not on))
+        header.addAction(toggle)
     return table
+
+
+HIDDEN_BY_DEFAULT = (PRESET, JOB_ID, JOB_TAG)
+
+
+def job_details(record: JobRecord | None, selected: int) -> str:
+    """The line under the job list: the selected job's state and, above all, why it failed."""
+    if record is None:
+        return "" if not selected else f"{selected:,} jobs selected."
+    parts = [f"{record.status.value.replace('_', ' ').capitalize()}: {record.video_uri}"]
+    if record.job_id:
+        parts.append(f"JobId {record.job_id}")
+    if record.preset:
+        parts.append(f"preset {record.preset}")
+    if record.request.get("JobTag"):
+        parts.append(f"JobTag {record.request['JobTag']}")
+    text = " · ".join(parts)
+    if record.status_message:
+        text += f"\n{record.status_message}"
+    return text

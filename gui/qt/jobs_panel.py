@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -38,9 +38,17 @@ from gui.core.jobstore import Changes, JobRecord, JobStore, Scope
 from gui.core.paths import AppPaths
 from gui.core.submitter import SubmitPolicy
 from gui.core.types import JobSettings, S3Object
+from gui.core.wording import plural
 from gui.qt.job_dialogs import JobOptions
 from gui.qt.job_feed import JobFeed, apply_action, ended_notice, ended_now, summary_text
-from gui.qt.job_model import STATUS_FILTERS, JobFilterProxy, JobTableModel, enabled_actions, job_table
+from gui.qt.job_model import (
+    STATUS_FILTERS,
+    JobFilterProxy,
+    JobTableModel,
+    enabled_actions,
+    job_details,
+    job_table,
+)
 from gui.qt.job_results import ResultsWindows
 from gui.qt.job_submit import SubmitFlow, submission_refusal
 from gui.qt.workers import TaskRegistry
@@ -49,6 +57,8 @@ if TYPE_CHECKING:
     from gui.qt.results_window import ResultsWindow
 
 log = logging.getLogger(__name__)
+
+BUTTON_ACTIONS = (Action.OPEN_RESULTS, Action.CANCEL, Action.RETRY)  # the rest are in "More" and the context menu
 
 ACTION_OBJECT_NAMES = {
     Action.CANCEL: "cancelJobAction",
@@ -169,6 +179,7 @@ class JobsPanel(QWidget):
         self.textFilter = QLineEdit(self)
         self.textFilter.setObjectName("jobTextFilter")
         self.textFilter.setPlaceholderText("Filter by video, JobId, tag…")
+        self.textFilter.setMinimumWidth(64)
         self.textFilter.setClearButtonEnabled(True)
         self.textFilter.textChanged.connect(self.proxy.set_text)
         top.addWidget(self.textFilter, 1)
@@ -209,7 +220,27 @@ class JobsPanel(QWidget):
         self.table.customContextMenuRequested.connect(self._on_context_menu)
         self.table.doubleClicked.connect(self._on_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
+            signal.connect(self._update_empty_hint)
+        self.model.dataChanged.connect(self._update_actions)  # a selected job's message changes
+        self.emptyHint = QLabel(
+            "No jobs yet. Pick videos on the left (or a whole folder with 'Select all videos under this "
+            "prefix'), set the filters in the middle, then press 'Start label detection…' (Ctrl+Enter).", self)
+        self.emptyHint.setObjectName("jobsEmptyHint")
+        self.emptyHint.setWordWrap(True)
+        self.emptyHint.setTextFormat(Qt.TextFormat.PlainText)
+        self.emptyHint.setStyleSheet("color: palette(mid); padding: 12px;")
+        self.emptyHint.hide()
+        layout.addWidget(self.emptyHint)
         layout.addWidget(self.table, 1)
+        self.details = QLabel(self)
+        self.details.setObjectName("jobDetails")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)  # keys and AWS messages are never markup
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                             | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.details.setAccessibleName("Selected job")
+        layout.addWidget(self.details)
 
         self.actions: dict[Action, QAction] = {}
         row = QHBoxLayout()
@@ -223,17 +254,41 @@ class JobsPanel(QWidget):
             qa.triggered.connect(self._on_action_triggered)
             self.actions[action] = qa
             self.addAction(qa)
-            button = QToolButton(self)
-            button.setDefaultAction(qa)
-            button.setObjectName(ACTION_OBJECT_NAMES[action].replace("Action", "Button"))
-            row.addWidget(button)
+            if action in BUTTON_ACTIONS:
+                button = QToolButton(self)
+                button.setDefaultAction(qa)
+                button.setObjectName(ACTION_OBJECT_NAMES[action].replace("Action", "Button"))
+                row.addWidget(button)
+        self.copyErrorAction = QAction("Copy error", self)
+        self.copyErrorAction.setObjectName("copyErrorAction")
+        self.copyErrorAction.setEnabled(False)
+        self.copyErrorAction.triggered.connect(self.copy_error)
+        self.jobMoreButton = QToolButton(self)
+        self.jobMoreButton.setObjectName("jobMoreButton")
+        self.jobMoreButton.setText("More")
+        self.jobMoreButton.setToolTip("Fetch results again, copy the JobId or the error, remove from the list")
+        self.jobMoreButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        more_jobs = QMenu(self.jobMoreButton)
+        for action in (Action.FETCH_RESULTS, Action.COPY_JOB_ID):
+            more_jobs.addAction(self.actions[action])
+        more_jobs.addAction(self.copyErrorAction)
+        more_jobs.addSeparator()
+        more_jobs.addAction(self.actions[Action.REMOVE])
+        self.jobMoreButton.setMenu(more_jobs)
+        row.addWidget(self.jobMoreButton)
+        self.actions[Action.REMOVE].setText("Remove from list…")
+        for keys, slot in ((("Return", "Enter"), self.open_selected), (("Delete",), self.remove_selected)):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self.table, activated=slot)
+                shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.summaryLabel = QLabel("Loading the job list…", self)
         self.summaryLabel.setObjectName("jobsSummary")
         # Its text changes all the time: it must not change the window's minimum size.
         self.summaryLabel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.summaryLabel.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        row.addWidget(self.summaryLabel, 1)
+        self.summaryLabel.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        row.addStretch(1)
         layout.addLayout(row)
+        layout.addWidget(self.summaryLabel)  # a line of its own: never cut short by the buttons
 
     # -- wiring from the main window ------------------------------------------------------------------
 
@@ -428,9 +483,50 @@ class JobsPanel(QWidget):
 
     @Slot()
     def _update_actions(self, *args: Any) -> None:
-        enabled = enabled_actions(self.selected_records(), connected=self.engine is not None)
+        records = self.selected_records()
+        enabled = enabled_actions(records, connected=self.engine is not None)
         for action, qa in self.actions.items():
             qa.setEnabled(action in enabled)
+        self.copyErrorAction.setEnabled(any(r.status_message for r in records))
+        self.details.setText(job_details(records[0] if len(records) == 1 else None, len(records)))
+        self.details.setVisible(bool(records))
+        self._update_empty_hint()
+
+    @Slot()
+    def _update_empty_hint(self) -> None:
+        self.emptyHint.setVisible(self._loaded and self.model.rowCount() == 0)
+
+    @Slot()
+    def copy_error(self) -> None:
+        """Copy the messages of the selected jobs (why they failed), one line per job."""
+        lines = [f"{r.video_uri}: {r.status_message}" for r in self.selected_records() if r.status_message]
+        if lines:
+            QGuiApplication.clipboard().setText("\n".join(lines))
+            self._notify(f"Copied {plural(len(lines), 'message')}.", tray=False)
+
+    @Slot()
+    def open_selected(self) -> None:
+        """Enter: the selected job's results, when it succeeded."""
+        records = [r for r in self.selected_records() if r.status is JobStatus.SUCCEEDED]
+        if records:
+            self.open_results(records[0])
+
+    @Slot()
+    def remove_selected(self) -> None:
+        """Delete: remove the selected jobs from the list, after asking."""
+        self.trigger(Action.REMOVE)
+
+    def confirm_removal(self, records: list[JobRecord]) -> bool:
+        """Ask before removing; True to go on. Removing forgets the jobs here (AWS keeps them 7 days)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove from list",
+                          f"Remove {plural(len(records), 'job')} from the list? Their stored results are "
+                          "forgotten too; the jobs on AWS are not affected.",
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("removeJobsConfirmation")
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is remove
 
     @Slot(QPoint)
     def _on_context_menu(self, pos: QPoint) -> None:
@@ -441,6 +537,8 @@ class JobsPanel(QWidget):
                        Action.RETRY, Action.REMOVE):
             if self.actions[action].isEnabled():
                 menu.addAction(self.actions[action])
+                if action is Action.COPY_JOB_ID and self.copyErrorAction.isEnabled():
+                    menu.addAction(self.copyErrorAction)
         if not menu.isEmpty():
             menu.popup(self.table.viewport().mapToGlobal(pos))
 
@@ -465,6 +563,8 @@ class JobsPanel(QWidget):
             self.open_results(targets[0])
             return
         if self.engine is None:
+            return
+        if action is Action.REMOVE and not self.confirm_removal(targets):
             return
         self.tasks.run(apply_action, self.engine, action, [r.id for r in targets], on_result=self.refresh_now,
                        on_error=self._on_submit_error)

@@ -37,6 +37,7 @@ SANDBOX_NOTE = (
 
 
 DEMO_BUCKET = "demo-videos"
+PANE_STRETCH = (2, 2, 3)  # browser | filters | jobs: extra width goes mostly to the job list
 
 
 def _start_demo_sandbox(cancel: Any, progress: Any) -> Any:
@@ -60,7 +61,7 @@ class MainWindow(QMainWindow):
 
         central = QWidget(self)
         outer = QVBoxLayout(central)
-        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setContentsMargins(4, 4, 4, 4)
         self.sandboxBanner = QLabel(SANDBOX_NOTE, central)
         self.sandboxBanner.setObjectName("sandboxBanner")
         self.sandboxBanner.setWordWrap(True)
@@ -86,9 +87,9 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(left)
         self.splitter.addWidget(self._placeholder("Loading label filters…"))
         self.splitter.addWidget(self._placeholder("Loading jobs…"))
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setStretchFactor(2, 4)
+        for index, stretch in enumerate(PANE_STRETCH):
+            self.splitter.setStretchFactor(index, stretch)
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([400, 470, 630])
         outer.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
@@ -135,6 +136,8 @@ class MainWindow(QMainWindow):
             old = self.splitter.replaceWidget(index, panel)
             if old is not None:
                 old.deleteLater()
+        for index, stretch in enumerate(PANE_STRETCH):  # a replaced widget loses the stretch set for it
+            self.splitter.setStretchFactor(index, stretch)
         self.splitter.setSizes(sizes)
         name_inputs(self)
         self._bind_shortcuts()

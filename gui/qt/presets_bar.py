@@ -78,6 +78,8 @@ class PresetsBar(QWidget):
 
         self.combo = QComboBox(self)
         self.combo.setObjectName("presetCombo")
+        self.combo.setMinimumContentsLength(10)
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setPlaceholderText("Choose a preset…")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(10)

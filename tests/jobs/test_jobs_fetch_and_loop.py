@@ -70,7 +70,8 @@ def test_fetch_job_results_records_failure_then_labels_and_duration_on_the_job(s
         with pytest.raises(ClientError):
             fetch_job_results(store, results, client, unknown)
         failed = store.get(record.id)
-        assert failed.status_message.startswith(f"{FETCH_FAILED_PREFIX} ResourceNotFoundException")
+        assert failed.status_message.startswith(f"{FETCH_FAILED_PREFIX} results no longer available: the service "
+                                                "no longer knows this job")
         assert not failed.results_fetched
 
         summary = fetch_job_results(store, results, client, failed)
