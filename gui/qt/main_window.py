@@ -226,6 +226,16 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        for text, name, slot in (
+            ("&Import preset…", "importPresetAction", lambda: self.filterPanel.presets_bar.import_preset()),
+            ("&Export current preset…", "exportPresetAction", lambda: self.filterPanel.presets_bar.export_current()),
+            ("Job &preferences…", "preferencesAction", lambda: self.jobsPanel.show_preferences()),
+        ):
+            action = QAction(text, self)
+            action.setObjectName(name)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)

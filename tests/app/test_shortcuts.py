@@ -57,3 +57,17 @@ def test_ctrl_enter_presses_start_only_when_it_is_enabled(qtbot, data_dir):
     button.setEnabled(True)
     window.submit_selected()
     assert clicks == [1]
+
+
+def test_file_menu_offers_presets_and_preferences(qtbot, data_dir, monkeypatch):
+    window = _window(qtbot, data_dir)
+    file_menu = next(a for a in window.menuBar().actions() if a.text() == "&File").menu()
+    names = [a.objectName() for a in file_menu.actions() if a.objectName()]
+    assert names[:3] == ["importPresetAction", "exportPresetAction", "preferencesAction"]
+    called = []
+    monkeypatch.setattr(window.jobsPanel, "show_preferences", lambda: called.append("prefs"))
+    monkeypatch.setattr(window.filterPanel.presets_bar, "import_preset", lambda: called.append("import"))
+    for action in file_menu.actions()[:3]:
+        if action.objectName() != "exportPresetAction":
+            action.trigger()
+    assert called == ["import", "prefs"]
