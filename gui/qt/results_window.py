@@ -41,6 +41,7 @@ from gui.core.jobstore import JobRecord, JobStore
 from gui.core.results_fetch import FetchProgress
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, LabelSummary, ResultsStore, ResultSummary
 from gui.qt.results_models import DetectionsModel, LabelFilterProxy, LabelSummaryModel
+from gui.qt.shortcuts import CLOSE_RESULTS, sequences
 from gui.qt.timeline import DEFAULT_BINS, TimelineData, TimelineWidget, format_ms, timeline_from_runs
 from gui.qt.workers import Task, TaskRegistry
 
@@ -635,6 +636,8 @@ class ResultsWindow(QWidget):
         layout.addWidget(view)
         self.setWindowTitle(view.windowTitle() or f"Labels — job {view.job_id}")
         self.resize(1280, 820)
+        for keys in sequences(CLOSE_RESULTS):  # Esc, Ctrl+W
+            QShortcut(QKeySequence(keys), self, activated=self.close)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Never wait on the GUI thread: the window hides at once and goes when its last task has ended.

@@ -218,3 +218,18 @@ def test_timeline_paints_bars_where_the_labels_occur(qtbot, cached, results_pool
     centre = rects[0].center()
     text = timeline.describe(centre)
     assert text.startswith(timeline.visible_labels()[0] + "\n") and "here" in text
+
+
+@pytest.mark.parametrize(("key", "modifier"), [(Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
+                                               (Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)])
+def test_esc_and_ctrl_w_close_the_results_window(qtbot, cached, results_pool, wait_pool, key, modifier):
+    from gui.qt.results_window import ResultsWindow
+
+    store, job_id = cached
+    view = ResultsView(store, job_id, video_uri=VIDEO_URI, pool=results_pool)
+    window = ResultsWindow(view)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, key, modifier)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
