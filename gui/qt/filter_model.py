@@ -560,7 +560,9 @@ class LabelFilterProxy(QSortFilterProxyModel):
         self._matches = matches
         self._rank_groups()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        self.sort(COL_NAME if self._ranking else -1)  # -1: the catalogue's order
+        self.sort(-1)  # the catalogue's order; sorting again by the same column would not re-rank
+        if self._ranking:
+            self.sort(COL_NAME)
 
     def _rank_groups(self) -> None:
         """Ranks for :meth:`lessThan`. Past :data:`MAX_RANKED_ROWS` matches (one or two letters typed) the

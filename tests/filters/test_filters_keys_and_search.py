@@ -94,6 +94,13 @@ def test_cat_lists_cat_first_then_prefixes_then_the_rest(qtbot):
     assert starts == sorted(starts, reverse=True), within_first  # all prefix rows before the inner matches
 
 
+def test_typing_letter_by_letter_ranks_groups_by_their_best_row(qtbot):
+    tree = _tree(qtbot)
+    qtbot.keyClicks(tree.search_edit, "Car")  # "C", "Ca", "Car": each keystroke re-ranks
+    first_group, first_rows = _visible(tree)[0]
+    assert first_group == "Vehicles and Automotive" and first_rows[0] == "Car"
+
+
 def test_clearing_the_search_restores_the_catalogue_order(qtbot):
     tree = _tree(qtbot)
     tree.search_edit.setText("Cat")
