@@ -28,6 +28,7 @@ from typing import Any
 
 from gui.core.errors import KnownError
 from gui.core.jobstates import JobStatus
+from gui.core.request import build_start_request
 from gui.core.sqlite_store import BUSY_TIMEOUT_MS, LOCK_RETRY_SECONDS, Migration, Schema, SQLiteFile
 from gui.core.types import JobSettings, LabelFilters, NotificationChannel
 
@@ -270,8 +271,6 @@ def new_job(
     token: str | None = None,
 ) -> NewJob:
     """A job ready for the store, with its own ClientRequestToken and its exact request parameters."""
-    from gui.core.request import build_start_request
-
     token = token or new_token()
     request = build_start_request(bucket, key, settings, client_request_token=token, version_id=version_id)
     notification = asdict(settings.notification) if settings.notification else None
