@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import APP_NAME, __version__
+from gui.core.connection import Connection
 from gui.core.errors import UserMessage
 from gui.core.paths import AppPaths
 from gui.options import AppOptions
@@ -254,7 +255,7 @@ class MainWindow(QMainWindow):
         )
 
     @Slot(object)
-    def _on_connection_changed(self, conn: Any) -> None:
+    def _on_connection_changed(self, conn: Connection) -> None:
         self._ensure_panels(apply_current=False)
         spec = conn.spec
         self.sandboxBanner.setVisible(bool(self.options.demo or spec.is_sandbox_like))
