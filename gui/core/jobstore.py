@@ -491,7 +491,7 @@ class JobStore:
         """Write jobs as QUEUED except those already submitted alike; the check and the insert are one
         write transaction, so two submitters racing on the same videos cannot both queue one.
 
-        The rule is :func:`gui.core.submitter.plan_jobs`'s: a job is skipped when a row that is not
+        The rule is :func:`gui.core.duplicates.plan_jobs`'s: a job is skipped when a row that is not
         removed has the same :func:`dedupe_key` (scope + the request without its token: bucket, key,
         version, every setting), whatever that row's status. A job earlier in ``new_jobs`` counts too.
         A job with an empty key (never made by :func:`new_job`) is always written.

@@ -1,6 +1,6 @@
 """What feeds the Jobs panel: the job store, the engines per scope and the refresh of the job list.
 
-Threads: each :class:`gui.core.submitter.JobEngine` (queue, poller, results fetcher) runs on its own
+Threads: each :class:`gui.core.engine.JobEngine` (queue, poller, results fetcher) runs on its own
 Python threads and only writes to the job store; its callbacks reach the GUI thread through
 :class:`EngineBridge` signals. Every store read or write of the feed runs as a task of the panel's
 :class:`~gui.qt.workers.TaskRegistry`; the feed hands what changed (``JobStore.changed_since``) to the
