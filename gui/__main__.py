@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and not args[0].startswith("-"):
         if args[0] in CLI_COMMANDS:
-            from gui.cli import main as cli_main
+            from gui.cli import main as cli_main  # loaded only for a subcommand: the window starts without it
 
             return cli_main(args)
         gui_parser().error(unknown_command_message(args[0]))  # exits 2
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"rekognition-labeler: {problem}", file=sys.stderr)
         return EXIT_NO_DISPLAY
-    from gui.app import main as app_main
+    from gui.app import main as app_main  # PySide6 loads only after the arguments and the display check
 
     return app_main(args)
 

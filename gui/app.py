@@ -12,6 +12,7 @@ from gui.core.logs import setup_logging
 from gui.core.paths import resolve_paths
 from gui.options import parse_gui_args
 from gui.qt import gc_guard
+from gui.qt.main_window import MainWindow
 from gui.qt.workers import set_background_nice
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,6 @@ def _ensure_app(argv: list[str]) -> QApplication:
 
 def create_window(argv: list[str]) -> QMainWindow:
     """Build the main window (objectName ``MainWindow``) from CLI-style arguments, without ``exec()``."""
-    from gui.qt.main_window import MainWindow
-
     options = parse_gui_args(argv)
     app = _ensure_app(argv)
     gc_guard.install(app)  # Qt objects in garbage cycles are deleted on the GUI thread, never a worker's

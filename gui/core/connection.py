@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gui import APP_ID, __version__
-from gui.core.errors import KnownError
+from gui.core.errors import KnownError, error_code, explain
 from gui.core.logs import register_secret
+from gui.core.settings import load_section, save_app_settings
 from gui.core.types import ConnectionSpec
 
 SOURCES = ("default", "profile", "env", "access_key")
@@ -293,8 +294,6 @@ class Connection:
         in ``Identity.buckets_problem``. An S3-compatible endpoint without STS is accepted when its
         ListBuckets works. Few retries, so a wrong endpoint or an expired login answers in seconds.
         """
-        from gui.core.errors import error_code, explain
-
         ident: dict[str, Any] = {}
         try:
             ident = self.client("sts", max_attempts=2).get_caller_identity()
@@ -368,12 +367,8 @@ def spec_from_settings(values: dict[str, Any]) -> ConnectionSpec | None:
 
 
 def save_last_connection(paths: Any, spec: ConnectionSpec) -> None:
-    from gui.core.settings import save_app_settings
-
     save_app_settings(paths, SETTINGS_SECTION, spec_to_settings(spec))
 
 
 def load_last_connection(paths: Any) -> ConnectionSpec | None:
-    from gui.core.settings import load_section
-
     return spec_from_settings(load_section(paths, SETTINGS_SECTION))

@@ -28,6 +28,7 @@ from typing import Any
 
 from gui.core.errors import KnownError
 from gui.core.jobstates import JobStatus
+from gui.core.request import build_start_request
 from gui.core.sqlite_store import BUSY_TIMEOUT_MS, LOCK_RETRY_SECONDS, Migration, Schema, SQLiteFile
 from gui.core.types import JobSettings, LabelFilters, NotificationChannel
 
@@ -270,8 +271,6 @@ def new_job(
     token: str | None = None,
 ) -> NewJob:
     """A job ready for the store, with its own ClientRequestToken and its exact request parameters."""
-    from gui.core.request import build_start_request
-
     token = token or new_token()
     request = build_start_request(bucket, key, settings, client_request_token=token, version_id=version_id)
     notification = asdict(settings.notification) if settings.notification else None
@@ -492,7 +491,7 @@ class JobStore:
         """Write jobs as QUEUED except those already submitted alike; the check and the insert are one
         write transaction, so two submitters racing on the same videos cannot both queue one.
 
-        The rule is :func:`gui.core.submitter.plan_jobs`'s: a job is skipped when a row that is not
+        The rule is :func:`gui.core.duplicates.plan_jobs`'s: a job is skipped when a row that is not
         removed has the same :func:`dedupe_key` (scope + the request without its token: bucket, key,
         version, every setting), whatever that row's status. A job earlier in ``new_jobs`` counts too.
         A job with an empty key (never made by :func:`new_job`) is always written.

@@ -57,20 +57,23 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class AppLogFile(RotatingFileHandler):
+    """The app's log file (a later :func:`setup_logging` replaces it, leaving other handlers alone)."""
+
+
 def setup_logging(log_file: Path | None, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.setLevel(level)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
     for h in list(root.handlers):
-        if getattr(h, "_rvl", False):
+        if isinstance(h, AppLogFile):
             root.removeHandler(h)
             h.close()
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = RotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+        handler: logging.Handler = AppLogFile(log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
         handler.setFormatter(fmt)
         handler.addFilter(RedactingFilter())
-        handler._rvl = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     # botocore logs request bodies at DEBUG; keep it quiet.
     for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):

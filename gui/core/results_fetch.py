@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gui.core.backoff import backoff_delay
+from gui.core.cancel import CancelToken
 from gui.core.errors import KnownError, is_retryable
 from gui.core.results_store import (
     AGGREGATIONS,
@@ -299,9 +300,8 @@ def _call_with_retry(
 
 def _sleep(seconds: float, cancel: Cancellable | None) -> bool:
     """Sleep, waking early on cancel when the token can wait; True if cancelled."""
-    wait = getattr(cancel, "wait", None)
-    if callable(wait):
-        return bool(wait(seconds))
+    if isinstance(cancel, CancelToken):
+        return cancel.wait(seconds)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if cancel is not None and cancel.cancelled:

@@ -230,6 +230,10 @@ def _names_of(text: str | None) -> list[str]:
     return [item.get("Name", "") if isinstance(item, dict) else str(item) for item in items]
 
 
+class _ThreadConnection(threading.local):
+    conn: sqlite3.Connection | None = None  # the calling thread's connection, opened on first use
+
+
 class ResultsStore:
     """SQLite cache of label-detection results, opened through :class:`gui.core.sqlite_store.SQLiteFile`.
 
@@ -244,7 +248,7 @@ class ResultsStore:
         self.path = Path(path)
         self.clock = clock  # when a partial result was last written to (stale partial results)
         self._file = SQLiteFile(self.path, _schema(), busy_timeout_ms=busy_timeout_ms)
-        self._local = threading.local()
+        self._local = _ThreadConnection()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -275,7 +279,7 @@ class ResultsStore:
     def _db(self) -> sqlite3.Connection:
         if self._closed:
             raise ResultsStoreError("Results cache closed", f"'{self.path}' was closed.")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        conn = self._local.conn
         if conn is None:
             conn = self._adopt(self._file.connect())
         return conn
@@ -288,11 +292,11 @@ class ResultsStore:
                 conn.close()
             except sqlite3.Error:  # pragma: no cover - closing a broken handle
                 pass
-        self._local = threading.local()
+        self._local = _ThreadConnection()
 
     def release_connection(self) -> None:
         """Close the calling thread's connection (call it when a short-lived thread ends)."""
-        conn = getattr(self._local, "conn", None)
+        conn = self._local.conn
         if conn is None:
             return
         self._local.conn = None

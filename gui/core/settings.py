@@ -24,6 +24,7 @@ from typing import Any
 from gui.core.errors import KnownError
 from gui.core.jsonstore import load_versioned, save_versioned
 from gui.core.paths import AppPaths
+from gui.core.presets import PresetFormatError, settings_from_doc, settings_to_doc
 from gui.core.taxonomy import Taxonomy
 from gui.core.types import JobSettings
 
@@ -99,8 +100,6 @@ def usable_settings_doc(doc: dict[str, Any], taxonomy: Taxonomy | None = None) -
     """``doc`` (a preset's ``settings`` object) without the fields the rules refuse, and one sentence per
     field dropped. Each field is tried on its own with the one strict parser (presets' ``settings_from_doc``),
     so a bad JobTag costs the JobTag, not the filters and MinConfidence beside it."""
-    from gui.core.presets import PresetFormatError, settings_from_doc
-
     def refusal(candidate: dict[str, Any]) -> str | None:
         try:
             settings_from_doc(candidate, taxonomy)
@@ -144,8 +143,6 @@ def _shown(value: object) -> str:
 def save_job_state(paths: AppPaths, preset_name: str | None, settings: JobSettings) -> list[str]:
     """Save the last used preset and settings, leaving out any value the rules refuse (the next start would
     only drop it). Returns what was left out, one sentence each."""
-    from gui.core.presets import settings_to_doc
-
     doc, dropped = usable_settings_doc(settings_to_doc(settings))
     save_app_settings(paths, FILTERS_SECTION, {"last_preset": preset_name, "settings": doc})
     return dropped
@@ -153,8 +150,6 @@ def save_job_state(paths: AppPaths, preset_name: str | None, settings: JobSettin
 
 def load_job_state(paths: AppPaths, taxonomy: Taxonomy | None = None) -> JobState:
     """The last used preset name and settings; defaults (None) with a notice when unusable."""
-    from gui.core.presets import PresetFormatError, settings_from_doc
-
     loaded = read_app_settings(paths)
     notices = [loaded.problem] if loaded.problem else []
     section = loaded.sections.get(FILTERS_SECTION, {})

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.connection import Connection
 from gui.core.errors import UserMessage
 from gui.core.s3browse import (
     BucketInfo,
@@ -116,7 +117,7 @@ class BrowserPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("browserPanel")
         self.tasks = TaskRegistry(self, max_threads=4, name="browserTasks")
-        self._conn: Any = None
+        self._conn: Connection | None = None
         self._browser: S3Browser | None = None
         self._bucket: str | None = None
         self._prefix = ""
@@ -350,7 +351,7 @@ class BrowserPanel(QWidget):
 
     # ---- connection ----------------------------------------------------------------------------------
 
-    def set_connection(self, conn: Any) -> None:
+    def set_connection(self, conn: Connection | None) -> None:
         """Use ``conn`` (a :class:`gui.core.connection.Connection`, or None) and list its buckets.
 
         With the same credentials in another region (a region switch), the open folder is reopened.
@@ -373,7 +374,7 @@ class BrowserPanel(QWidget):
             return
         self.refresh_buckets()
 
-    def connection(self) -> Any:
+    def connection(self) -> Connection | None:
         return self._conn
 
     def _set_not_connected(self) -> None:

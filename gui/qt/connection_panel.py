@@ -26,7 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.connection import FALLBACK_REKOGNITION_REGIONS, Connection, Identity
+from gui.core import connection as core
+from gui.core.connection import (
+    FALLBACK_REKOGNITION_REGIONS,
+    Connection,
+    Identity,
+    load_last_connection,
+    save_last_connection,
+)
 from gui.core.errors import KnownError, UserMessage
 from gui.core.paths import AppPaths
 from gui.core.secrets import BackendStatus, SecretStore
@@ -75,8 +82,6 @@ class ConnectOutcome:
 
 def load_environment(cancel: Any, progress: Any, store: SecretStore) -> EnvironmentInfo:
     """Profiles, their kinds and regions, the Rekognition regions, the keyring status (worker thread)."""
-    from gui.core import connection as core
-
     problem = None
     profiles: list[tuple[str, str, str | None]] = []
     try:
@@ -281,8 +286,6 @@ class ConnectionPanel(QWidget):
 
     def _initial_spec(self) -> ConnectionSpec | None:
         """Command-line options win over the remembered connection."""
-        from gui.core.connection import load_last_connection
-
         try:
             self._saved = load_last_connection(self.paths)
         except Exception:  # a settings problem must never stop the window
@@ -481,8 +484,6 @@ class ConnectionPanel(QWidget):
             self.sandboxSummaryLabel.setText(f"Connected to the local sandbox ({outcome.connection.spec.region}).")
             self.statusLabel.setVisible(False)  # the one line says it; an error shows it again
         if not self._sandbox_mode:  # the sandbox's port changes every run: never remembered
-            from gui.core.connection import save_last_connection
-
             try:
                 save_last_connection(self.paths, outcome.connection.spec)
             except Exception:

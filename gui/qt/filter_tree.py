@@ -146,6 +146,7 @@ class FilterTree(QWidget):
         super().__init__(parent)
         self.setObjectName("filterTreePanel")
         self._ask_text = ask_text or ask_text_dialog
+        self._expanded_by_search = False  # the tree is expanded by our expandAll() for a search
         self.model = LabelTreeModel(taxonomy, self)
         self.proxy = LabelFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -340,7 +341,7 @@ class FilterTree(QWidget):
         if self.proxy.is_filtering():
             self.view.expandAll()
             self._expanded_by_search = True
-        elif getattr(self, "_expanded_by_search", False):
+        elif self._expanded_by_search:
             self.view.collapseAll()
             self._expanded_by_search = False
 

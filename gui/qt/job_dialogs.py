@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.connection import Connection
 from gui.core.cost import PRICE_SOURCE
 from gui.core.duplicates import ConfirmationText
 from gui.core.engine import JobPreferences
@@ -136,7 +136,7 @@ class JobOptions(QObject):
         *,
         preferences: Callable[[], JobPreferences],
         settings: Callable[[], JobSettings],
-        connection: Callable[[], Any],
+        connection: Callable[[], Connection | None],
     ) -> None:
         super().__init__(owner)
         self._owner = owner  # the dialogs' parent

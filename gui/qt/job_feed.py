@@ -1,6 +1,6 @@
 """What feeds the Jobs panel: the job store, the engines per scope and the refresh of the job list.
 
-Threads: each :class:`gui.core.submitter.JobEngine` (queue, poller, results fetcher) runs on its own
+Threads: each :class:`gui.core.engine.JobEngine` (queue, poller, results fetcher) runs on its own
 Python threads and only writes to the job store; its callbacks reach the GUI thread through
 :class:`EngineBridge` signals. Every store read or write of the feed runs as a task of the panel's
 :class:`~gui.qt.workers.TaskRegistry`; the feed hands what changed (``JobStore.changed_since``) to the
@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from gui.core.connection import Connection
 from gui.core.duplicates import EnqueuePlan
 from gui.core.engine import JobEngine, JobPreferences, resolve_scope
 from gui.core.errors import UserMessage
@@ -65,7 +66,7 @@ def load_changes(cancel: Any, progress: Any, store: JobStore, version: int) -> C
     return store.changed_since(version)
 
 
-def resolve_connection_scope(cancel: Any, progress: Any, conn: Any) -> tuple[Any, Scope]:
+def resolve_connection_scope(cancel: Any, progress: Any, conn: Connection) -> tuple[Connection, Scope]:
     return conn, resolve_scope(conn.client, conn.spec.region, conn.spec.endpoint_url)
 
 
@@ -114,7 +115,7 @@ def stop_engine(cancel: Any, progress: Any, engine: JobEngine) -> bool:
     return engine.stop(timeout=10.0)
 
 
-def setup_queue(cancel: Any, progress: Any, conn: Any, topic_arn: str) -> tuple[str, str]:
+def setup_queue(cancel: Any, progress: Any, conn: Connection, topic_arn: str) -> tuple[str, str]:
     return topic_arn, setup_completion_queue(conn.client, topic_arn)
 
 
@@ -162,7 +163,7 @@ def summary_text(records: Iterable[JobRecord], other_active: dict[int, Scope], s
 class RegionClients:
     """The connection's clients in another region (for the engines of the account's other regions)."""
 
-    def __init__(self, conn: Any, region: str) -> None:
+    def __init__(self, conn: Connection, region: str) -> None:
         self.conn = conn
         self.region = region
 
@@ -215,7 +216,7 @@ class JobFeed(QObject):
         self.store: JobStore | None = None
         self.engines: dict[Scope, JobEngine] = {}  # the scope on view, and others of the account with active jobs
         self.other_active: dict[int, Scope] = {}  # active jobs of other regions (same account and endpoint)
-        self.connection: Any = None
+        self.connection: Connection | None = None
         self.scope: Scope | None = None
         self.closing = False
         self._version = 0
@@ -242,7 +243,7 @@ class JobFeed(QObject):
 
     # -- connection and engines -------------------------------------------------------------------------
 
-    def set_connection(self, conn: Any) -> None:
+    def set_connection(self, conn: Connection | None) -> None:
         self.connection = conn
         self.stop_engines()
         if conn is None:
@@ -257,7 +258,7 @@ class JobFeed(QObject):
             engine.apply_preferences(prefs)
 
     @Slot(object)
-    def _on_scope_resolved(self, result: tuple[Any, Scope]) -> None:
+    def _on_scope_resolved(self, result: tuple[Connection, Scope]) -> None:
         conn, scope = result
         if self.closing or conn is not self.connection:
             return

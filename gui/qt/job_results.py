@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 from gui.core.errors import UserMessage
 from gui.core.jobstore import JobRecord, JobStore
 from gui.core.paths import AppPaths
+from gui.core.types import ClientFactory
 from gui.qt.job_feed import open_results_cache
 from gui.qt.workers import TaskRegistry
 
@@ -46,7 +47,7 @@ class ResultsWindows(QObject):
         self.pool.setMaxThreadCount(2)
         self._opening = False
         self._closing = False
-        self._wanted: list[tuple[JobRecord, JobStore | None, Any]] = []
+        self._wanted: list[tuple[JobRecord, JobStore | None, ClientFactory | None]] = []
 
     def prepare(self) -> None:
         """Open the results store in the background (once)."""
@@ -55,7 +56,9 @@ class ResultsWindows(QObject):
         self._opening = True
         self.tasks.run(open_results_cache, self.paths, on_result=self._on_store, on_error=self._on_store_error)
 
-    def open(self, record: JobRecord, job_store: JobStore | None, client_factory: Any) -> ResultsWindow | None:
+    def open(
+        self, record: JobRecord, job_store: JobStore | None, client_factory: ClientFactory | None
+    ) -> ResultsWindow | None:
         """The window of ``record``, shown; None when the store is not open yet (the window follows)."""
         if self.store is None:
             self._wanted.append((record, job_store, client_factory))

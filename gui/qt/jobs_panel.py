@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.connection import Connection
 from gui.core.engine import JobEngine, JobPreferences
 from gui.core.errors import UserMessage, explain
 from gui.core.jobstates import ACTION_TEXT, Action, JobStatus, allowed_actions
@@ -151,7 +152,7 @@ class JobsPanel(QWidget):
         return self.feed.engine
 
     @property
-    def connection(self) -> Any:
+    def connection(self) -> Connection | None:
         return self.feed.connection
 
     @property
@@ -305,7 +306,7 @@ class JobsPanel(QWidget):
         self._videos_fn, self._settings_fn, self._preset_fn, self._valid_fn = videos_fn, settings_fn, preset_fn, valid_fn
         self._modified_fn = modified_fn or (lambda: False)
 
-    def set_connection(self, conn: Any) -> None:
+    def set_connection(self, conn: Connection | None) -> None:
         """Watch and run the jobs of ``conn``'s account/region/endpoint (None: disconnect).
 
         Jobs of the same account in other regions keep running too (their engines start when the job

@@ -18,9 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from gui import APP_NAME, __version__
+from gui.core.connection import Connection
 from gui.core.errors import UserMessage
 from gui.core.paths import AppPaths
 from gui.options import AppOptions
+from gui.qt import shortcuts
 from gui.qt.accessibility import name_inputs
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.connection_panel import ConnectionPanel
@@ -41,7 +43,7 @@ PANE_STRETCH = (2, 2, 3)  # browser | filters | jobs: extra width goes mostly to
 
 
 def _start_demo_sandbox(cancel: Any, progress: Any) -> Any:
-    from gui.sandbox import Sandbox
+    from gui.sandbox import Sandbox  # the sandbox (and moto behind it) loads only for --demo
 
     sandbox = Sandbox(port=0, seed_demo=True)
     sandbox.start()
@@ -126,8 +128,8 @@ class MainWindow(QMainWindow):
     def _ensure_panels(self, apply_current: bool = True) -> None:
         if self._jobs_panel is not None:
             return
-        from gui.qt.filter_panel import FilterPanel
-        from gui.qt.jobs_panel import JobsPanel
+        from gui.qt.filter_panel import FilterPanel  # built after the first paint: the window shows sooner
+        from gui.qt.jobs_panel import JobsPanel  # built after the first paint: the window shows sooner
 
         self._filter_panel = FilterPanel(self.paths, self)
         self._jobs_panel = JobsPanel(self.paths, self)
@@ -167,8 +169,6 @@ class MainWindow(QMainWindow):
         ])
 
     def _bind_shortcuts(self) -> None:
-        from gui.qt import shortcuts
-
         def bind(shortcut: shortcuts.Shortcut, slot: Callable[[], object]) -> None:
             for keys in shortcuts.sequences(shortcut):
                 QShortcut(QKeySequence(keys), self, activated=slot)
@@ -251,9 +251,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_shortcuts(self) -> None:
-        from gui.qt.shortcuts import ShortcutsDialog  # built when asked for: keeps start-up lean
-
-        dialog = ShortcutsDialog(self)
+        dialog = shortcuts.ShortcutsDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
@@ -267,7 +265,7 @@ class MainWindow(QMainWindow):
         )
 
     @Slot(object)
-    def _on_connection_changed(self, conn: Any) -> None:
+    def _on_connection_changed(self, conn: Connection) -> None:
         self._ensure_panels(apply_current=False)
         spec = conn.spec
         self.sandboxBanner.setVisible(bool(self.options.demo or spec.is_sandbox_like))

@@ -159,7 +159,7 @@ class LabelFilterProxy(QSortFilterProxyModel):
 @dataclass(frozen=True)
 class _Column:
     title: str
-    sort: str  # a gui.core.results.SORT_COLUMNS key
+    sort: str  # a gui.core.results_store.SORT_COLUMNS key
 
 
 _TIMESTAMP_COLUMNS = (

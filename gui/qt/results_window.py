@@ -40,6 +40,7 @@ from gui.core.export import FORMAT_NAMES, FORMAT_SUFFIXES, FORMATS, export_job
 from gui.core.jobstore import JobRecord, JobStore
 from gui.core.results_fetch import FetchProgress
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, LabelSummary, ResultsStore, ResultSummary
+from gui.core.types import ClientFactory
 from gui.qt.results_models import DetectionsModel, LabelFilterProxy, LabelSummaryModel
 from gui.qt.shortcuts import CLOSE_RESULTS, sequences
 from gui.qt.timeline import DEFAULT_BINS, TimelineData, TimelineWidget, format_ms, timeline_from_runs
@@ -51,7 +52,6 @@ CLOSE_POLL_MS = 20  # a closed window with tasks still running looks again this 
 
 # (parent, caption, suggested path, name filter) -> chosen path, or "" when the user cancels
 SaveDialog = Callable[[QWidget, str, str, str], str]
-ClientFactory = Callable[..., Any]
 
 
 def default_save_dialog(parent: QWidget, caption: str, suggested: str, name_filter: str) -> str:

@@ -31,7 +31,13 @@ log = logging.getLogger(__name__)
 Callback = Callable[..., Any]
 
 _background_nice = 0  # set once at start-up (gui.app.tune_process); 0 leaves background threads alone
-_thread_state = threading.local()
+
+
+class _ThreadState(threading.local):
+    lowered = False  # this pool thread's priority was lowered already
+
+
+_thread_state = _ThreadState()
 
 
 def set_background_nice(nice: int) -> None:
@@ -48,7 +54,7 @@ def set_background_nice(nice: int) -> None:
 def _lower_this_thread() -> None:
     """Apply the background ``nice`` to the calling pool thread, once per thread (Linux; elsewhere no-op)."""
     nice = _background_nice
-    if nice <= 0 or getattr(_thread_state, "lowered", False):
+    if nice <= 0 or _thread_state.lowered:
         return
     _thread_state.lowered = True
     if sys.platform.startswith("linux"):

@@ -13,6 +13,8 @@ import sys
 import threading
 from types import FrameType
 
+from gui.sandbox import Sandbox
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gui.sandbox",
@@ -34,8 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 <= args.fault_rate <= 1.0:
         print("--fault-rate must be between 0 and 1", file=sys.stderr)
         return 2
-    from gui.sandbox import Sandbox
-
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -19,6 +19,8 @@ from moto.core.base_backend import BackendDict, backend_lock
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 
+from gui.sandbox import fastlist
+
 CURRENT_ACCOUNT: contextvars.ContextVar[str | None] = contextvars.ContextVar("sandbox_account", default=None)
 _install_lock = threading.Lock()
 _accounts_lock = threading.Lock()
@@ -164,8 +166,6 @@ class MotoAccount:
     """Direct access to one account's moto backends (no HTTP)."""
 
     def __init__(self, account_id: str, region: str) -> None:
-        from gui.sandbox import fastlist
-
         self.account_id = account_id
         self.region = region
         install_bucket_namespace()

@@ -10,6 +10,11 @@ import time
 from types import TracebackType
 from typing import Any
 
+from gui.sandbox import seed
+from gui.sandbox.faults import FaultInjector
+from gui.sandbox.labelsim import DEFAULT_DENSITY
+from gui.sandbox.rekognition import RekognitionEmulator
+
 DEFAULT_JOB_SECONDS = 3.0
 DEFAULT_MAX_CONCURRENT_JOBS = 20
 DEFAULT_MAX_VIDEO_BYTES = 10 * 1024**3
@@ -41,8 +46,6 @@ class Sandbox:
         label_density: float | None = None,
         detections_per_job: int | None = None,
     ) -> None:
-        from gui.sandbox.labelsim import DEFAULT_DENSITY
-
         self.port = port
         self.region = region
         self.seed_demo_on_start = seed_demo
@@ -78,10 +81,8 @@ class Sandbox:
                 return self
             from moto.server import DomainDispatcherApplication, create_backend_app
 
-            from gui.sandbox.faults import FaultInjector
-            from gui.sandbox.motoglue import MotoAccount, allocate_account, release_account
-            from gui.sandbox.rekognition import RekognitionEmulator
-            from gui.sandbox.server import SandboxApp, ServerThread
+            from gui.sandbox.motoglue import MotoAccount, allocate_account, release_account  # loads moto
+            from gui.sandbox.server import SandboxApp, ServerThread  # loads werkzeug
 
             account_id = allocate_account()
             try:
@@ -108,7 +109,7 @@ class Sandbox:
             server, self._server = self._server, None
             if server is None:
                 return
-            from gui.sandbox.motoglue import release_account
+            from gui.sandbox.motoglue import release_account  # moto loads only when the sandbox starts
 
             server.stop()
             self._emulator.stop()
@@ -149,16 +150,12 @@ class Sandbox:
         Keys are ``{prefix}item-000001.mp4``...; a share *video_ratio* are ``.mp4``/``.mov``, the rest
         ``.jpg``/``.txt``.  Video bodies are a real playable clip padded to *size* when *size* is at least
         ~37 KB, otherwise filler bytes (jobs on those FAIL as undecodable)."""
-        from gui.sandbox.seed import fill_prefix
-
-        return fill_prefix(self._account(), bucket, prefix, count, size, video_ratio)
+        return seed.fill_prefix(self._account(), bucket, prefix, count, size, video_ratio)
 
     def seed_demo(self) -> dict[str, int]:
         """Bucket ``demo-videos``: ten real H.264 MP4/MOV clips in nested prefixes, .txt/.jpg objects,
         a text file named .mp4, a truncated .mp4 and a 'seven-hour' .mp4. Returns {key: size}."""
-        from gui.sandbox.seed import seed_demo
-
-        return seed_demo(self._account())
+        return seed.seed_demo(self._account())
 
     # ------------------------------------------------------------------ Rekognition
     def set_detection_script(self, bucket: str, key: str, detections: list[dict[str, Any]] | None) -> None:

@@ -223,7 +223,7 @@ def test_bucket_in_another_region(qtbot, browser, make_sandbox):
         qtbot.mouseClick(browser.switchRegionButton, Qt.MouseButton.LeftButton)
     assert blocker.args == ["eu-west-1"]
 
-    # the lead wires the switch to ConnectionPanel.set_region; a connection in the bucket's region
+    # the main window wires the switch to ConnectionPanel.set_region; a connection in the bucket's region
     # reopens the same folder without the notice
     with qtbot.waitSignal(browser.listingFinished, timeout=WAIT):
         browser.set_connection(conn.with_region("eu-west-1"))

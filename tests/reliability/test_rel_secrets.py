@@ -98,7 +98,7 @@ def test_a_session_with_a_typed_secret_leaves_it_only_in_the_keyring(qtbot, make
     setup_logging(paths.log_file, level=logging.DEBUG)
     shown: list[str] = []
     previous_auth = _moto_auth(sb.endpoint_url, "0")
-    panels: list[QWidget] = []
+    panels: list[ConnectionPanel | BrowserPanel | JobsPanel] = []
     try:
         # 1. Type the key with a wrong secret first (an error to show), then the right one, and connect.
         connection = ConnectionPanel(paths, AppOptions(), secret_store=SecretStore(), auto_connect=False)
@@ -198,9 +198,7 @@ def test_a_session_with_a_typed_secret_leaves_it_only_in_the_keyring(qtbot, make
     finally:
         # The jobs panel closes its results windows (each waits for its tasks) before the results store.
         for panel in panels:
-            shutdown = getattr(panel, "shutdown", None)
-            if shutdown is not None:
-                shutdown()
+            panel.shutdown()
         _moto_auth(sb.endpoint_url, previous_auth)
         for handler in root.handlers:
             handler.flush()
