@@ -11,8 +11,8 @@ import html
 import logging
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -257,7 +257,6 @@ class BrowserPanel(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, fm.horizontalAdvance(sample) + 14)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # S3's order until a header is clicked
-        self.videoBrowser.viewport().installEventFilter(self)  # narrow pane: the name keeps the room
         self.videoBrowser.setSortingEnabled(True)
         self.videoBrowser.doubleClicked.connect(self._on_double_clicked)
         self.videoBrowser.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -340,10 +339,14 @@ class BrowserPanel(QWidget):
     # still has everything).
     NARROW_HIDES = ((MODIFIED, 480), (TYPE, 340))
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize and watched is self.videoBrowser.viewport():
-            self.fit_columns(self.videoBrowser.viewport().width())
-        return super().eventFilter(watched, event)
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # After the layout has given the table its new width (a timer bound to this panel: none after it goes).
+        QTimer.singleShot(0, self, self._fit_columns_now)
+
+    @Slot()
+    def _fit_columns_now(self) -> None:
+        self.fit_columns(self.videoBrowser.viewport().width())
 
     def fit_columns(self, width: int) -> None:
         for column, below in self.NARROW_HIDES:

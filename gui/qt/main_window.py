@@ -226,10 +226,10 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        for text, name, slot in (
-            ("&Import preset…", "importPresetAction", lambda: self.filterPanel.presets_bar.import_preset()),
-            ("&Export current preset…", "exportPresetAction", lambda: self.filterPanel.presets_bar.export_current()),
-            ("Job &preferences…", "preferencesAction", lambda: self.jobsPanel.show_preferences()),
+        for text, name, slot in (  # bound methods, not lambdas over self: a lambda would keep the window alive
+            ("&Import preset…", "importPresetAction", self.import_preset),
+            ("&Export current preset…", "exportPresetAction", self.export_preset),
+            ("Job &preferences…", "preferencesAction", self.show_job_preferences),
         ):
             action = QAction(text, self)
             action.setObjectName(name)
@@ -248,6 +248,18 @@ class MainWindow(QMainWindow):
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    @Slot()
+    def import_preset(self) -> None:
+        self.filterPanel.presets_bar.import_preset()
+
+    @Slot()
+    def export_preset(self) -> None:
+        self.filterPanel.presets_bar.export_current()
+
+    @Slot()
+    def show_job_preferences(self) -> None:
+        self.jobsPanel.show_preferences()
 
     @Slot()
     def show_shortcuts(self) -> None:
