@@ -26,10 +26,11 @@ EXPECTED_METADATA = {
 
 @pytest.fixture(scope="module")
 def dense() -> Any:
-    """A private sandbox whose jobs return 2,500 detections (before filters)."""
+    """A private sandbox whose jobs return 2,500 detections (before filters).  Quotas off: the module
+    pages through every result many times over, back to back (quotas: test_sandbox_quotas.py)."""
     from gui.sandbox import Sandbox
 
-    sb = Sandbox(seed_demo=True, job_seconds=0.02, detections_per_job=2500)
+    sb = Sandbox(seed_demo=True, job_seconds=0.02, detections_per_job=2500, start_tps=0, get_tps=0)
     sb.start()
     yield sb
     sb.stop()
@@ -243,7 +244,8 @@ def test_min_confidence_drops_labels_and_instances_below_it(rek):
 
 
 def test_density_is_settable_for_benchmarks(make_sandbox):
-    sb = make_sandbox(seed_demo=True, job_seconds=0.01, detections_per_job=20_000)
+    # 20+ pages back to back: the GetLabelDetection quota is off, this is about result sizes
+    sb = make_sandbox(seed_demo=True, job_seconds=0.01, detections_per_job=20_000, get_tps=0)
     rek = client(sb, "rekognition")
     items = all_labels(rek, start(rek, key="family/2024/birthday-party.mp4", MinConfidence=0))
     assert len(items) == 20_000
