@@ -94,10 +94,21 @@ class SandboxApp:
             if target:
                 return self._error(ApiError("UnknownOperationException", f"The sandbox does not emulate "
                                             f"{target.split('.', 1)[-1]}.", 400), start_response)
-            return self._plain(501, "Not Implemented", str(exc), start_response)
+            return self._not_implemented(str(exc), start_response)
         except Exception as exc:
             log.exception("Sandbox: moto failed")
             return self._plain(500, "Internal Server Error", f"{type(exc).__name__}: {exc}", start_response)
+
+    @staticmethod
+    def _not_implemented(text: str, start_response: StartResponse) -> list[bytes]:
+        """An XML error SDKs parse (query-protocol shape; S3's parser reads it too): ``NotImplemented``, 501,
+        which botocore does not retry, instead of a body it cannot parse and would retry."""
+        from xml.sax.saxutils import escape
+
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>NotImplemented</Code><Message>{escape(text)}"
+                f"</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>").encode()
+        start_response("501 Not Implemented", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+        return [body]
 
     @staticmethod
     def _plain(status: int, reason: str, text: str, start_response: StartResponse) -> list[bytes]:
