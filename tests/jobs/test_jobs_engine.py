@@ -256,7 +256,8 @@ def test_completions_arrive_through_sqs_with_polling_only_as_fallback(make_sandb
     url = setup_completion_queue(conn.client, topic)
     attrs = conn.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
     assert json.loads(attrs["Policy"])["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == topic
-    settings = JobSettings(notification=NotificationChannel(topic, "arn:aws:iam::123456789012:role/Rekognition"))
+    # a role Rekognition may publish through (the sandbox, like AWS, sends nothing through a missing one)
+    settings = JobSettings(notification=NotificationChannel(topic, sb.create_notification_role()))
     with JobStore(tmp_path / "jobs.sqlite3") as store:
         from gui.core.engine import JobPreferences
 
