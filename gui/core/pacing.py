@@ -79,6 +79,7 @@ class TokenBucket:
 class PaceKey:
     operation: str
     region: str
+    endpoint: str = ""  # a quota belongs to one service: a local sandbox's budget is not AWS's
 
 
 class Pacer:
@@ -105,18 +106,19 @@ class Pacer:
             return float(value) if value else None
         return default_tps(operation, region)
 
-    def bucket(self, operation: str, region: str) -> TokenBucket | None:
-        key = PaceKey(operation, region)
+    def bucket(self, operation: str, region: str, endpoint: str = "") -> TokenBucket | None:
+        key = PaceKey(operation, region, endpoint)
         with self._lock:
             if key not in self._buckets:
                 rate = self.rate(operation, region)
                 self._buckets[key] = TokenBucket(rate, self._burst, clock=self._clock) if rate else None
             return self._buckets[key]
 
-    def acquire(self, operation: str, region: str, cancel: Callable[[], bool] | None = None) -> float:
-        """Wait until a call of *operation* in *region* may go; returns the seconds waited.  With *cancel*,
-        the wait is cut into short sleeps and ends early once it returns True."""
-        bucket = self.bucket(operation, region)
+    def acquire(self, operation: str, region: str, cancel: Callable[[], bool] | None = None, *,
+                endpoint: str = "") -> float:
+        """Wait until a call of *operation* in *region* (at *endpoint*) may go; returns the seconds waited.
+        With *cancel*, the wait is cut into short sleeps and ends early once it returns True."""
+        bucket = self.bucket(operation, region, endpoint)
         with self._lock:
             self.calls += 1
         if bucket is None:
@@ -136,3 +138,23 @@ class Pacer:
         with self._lock:
             self.waited += delay
         return delay
+
+
+_SHARED = Pacer()
+
+
+def shared_pacer() -> Pacer:
+    """The process's one pacer: every StartLabelDetection / GetLabelDetection the app makes goes through it,
+    so the submitter, the poller and the results fetch share each (operation, region) budget."""
+    return _SHARED
+
+
+def pace(operation: str, client_or_method: object, cancel: Callable[[], bool] | None = None) -> float:
+    """Wait for a turn of *operation* on the shared pacer, for the region and endpoint the boto3 client (or
+    one of its bound methods) calls; the seconds waited."""
+    owner = getattr(client_or_method, "__self__", client_or_method)
+    meta = getattr(owner, "meta", None)
+    region = str(getattr(meta, "region_name", "") or "")
+    endpoint = str(getattr(meta, "endpoint_url", "") or "")
+    return _SHARED.acquire(operation, region, cancel, endpoint=endpoint)
+

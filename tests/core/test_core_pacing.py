@@ -119,3 +119,23 @@ def test_pacer_is_thread_safe_and_holds_the_rate_across_threads():
     stamps.sort()
     window = [s for s in stamps if s - stamps[0] < 0.1]
     assert len(window) <= rate * 0.1 + 2
+
+
+def test_app_calls_share_a_budget_per_region_and_endpoint(monkeypatch):
+    import boto3
+
+    from gui.core import pacing
+
+    t = FakeTime()
+    monkeypatch.setattr(pacing, "_SHARED", Pacer(clock=t.clock, sleep=t.sleep))
+
+    def rek(region, endpoint=None):
+        return boto3.client("rekognition", region_name=region, endpoint_url=endpoint,
+                            aws_access_key_id="x", aws_secret_access_key="y")
+
+    a, same = rek("us-east-1"), rek("us-east-1")
+    assert pacing.pace(START, a) == 0.0
+    assert pacing.pace(START, same.start_label_detection) == pytest.approx(0.2)  # one AWS budget
+    assert pacing.pace(START, rek("eu-west-1")) == 0.0
+    assert pacing.pace(START, rek("us-east-1", "http://127.0.0.1:4566")) == 0.0  # a local service: its own
+    assert pacing.pace(GET, a) == 0.0 and pacing.pace(GET, a) == pytest.approx(0.05)

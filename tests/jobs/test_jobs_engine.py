@@ -65,7 +65,8 @@ def test_queue_keeps_at_most_k_in_progress_and_all_succeed(make_sandbox, tmp_pat
 
 
 def test_limit_exceeded_keeps_jobs_queued_until_a_slot_frees(make_sandbox, tmp_path):
-    sb = make_sandbox(job_seconds=0.3, max_concurrent_jobs=2)
+    # jobs long enough that starts paced at the Start quota (5 per second) still meet the limit of 2
+    sb = make_sandbox(job_seconds=1.0, max_concurrent_jobs=2)
     videos = _fill(sb, 6)
     conn = connect(sb)
     scope = resolve_scope(conn.client, "us-east-1", sb.endpoint_url)
