@@ -13,6 +13,7 @@ from typing import Any
 DEFAULT_JOB_SECONDS = 3.0
 DEFAULT_MAX_CONCURRENT_JOBS = 20
 DEFAULT_MAX_VIDEO_BYTES = 10 * 1024**3
+DEMO_ROLE_NAME = "RekognitionDemoServiceRole"
 
 
 class Sandbox:
@@ -170,10 +171,15 @@ class Sandbox:
 
     def seed_demo(self) -> dict[str, int]:
         """Bucket ``demo-videos``: ten real H.264 MP4/MOV clips in nested prefixes, .txt/.jpg objects,
-        a text file named .mp4, a truncated .mp4 and a 'seven-hour' .mp4. Returns {key: size}."""
+        a text file named .mp4, a truncated .mp4 and a 'seven-hour' .mp4; and the IAM service role
+        ``DEMO_ROLE_NAME`` set up as the developer guide says (see :meth:`create_notification_role`), so the
+        demo's notification settings have a role that works with topics named AmazonRekognition*.
+        Returns {key: size} of the objects."""
         from gui.sandbox.seed import seed_demo
 
-        return seed_demo(self._account())
+        sizes = seed_demo(self._account())
+        self.create_notification_role(DEMO_ROLE_NAME)
+        return sizes
 
     # ------------------------------------------------------------------ Rekognition
     def set_detection_script(self, bucket: str, key: str, detections: list[dict[str, Any]] | None) -> None:

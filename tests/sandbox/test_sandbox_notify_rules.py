@@ -179,3 +179,13 @@ def test_a_bucket_in_another_region_is_an_invalid_s3_object(fast_sandbox):
     assert wait_done(eu, start(eu, bucket="videos-eu", key="clip.mp4"))["JobStatus"] == "SUCCEEDED"
     # the demo bucket (us-east-1) is still fine from us-east-1
     assert start(client(fast_sandbox, "rekognition"), bucket=DEMO, key=CLIP)
+
+
+def test_the_seeded_demo_has_a_working_service_role(fast_sandbox):
+    from gui.sandbox.sandbox import DEMO_ROLE_NAME
+
+    role = client(fast_sandbox, "iam").get_role(RoleName=DEMO_ROLE_NAME)["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "rekognition.amazonaws.com"}
+    topic, url = _topic_and_queue(fast_sandbox, "AmazonRekognitionDemoRole")
+    job = _run(fast_sandbox, topic, role["Arn"])
+    assert _outcome(fast_sandbox, job, url)[0] == [job]
