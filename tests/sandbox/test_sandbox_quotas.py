@@ -71,11 +71,10 @@ def test_start_label_detection_quota_is_five_per_second(make_sandbox):
 
 
 def test_quotas_are_counted_per_operation_and_region(make_sandbox):
-    sb = make_sandbox(seed_demo=True, job_seconds=30, max_concurrent_jobs=100)
-    _burst(_get(sb, "us-east-1"), 40)  # us-east-1's Get bucket is now empty
-    with pytest.raises(ClientError) as excinfo:
-        _get(sb, "us-east-1")()
-    assert code_of(excinfo) == "ProvisionedThroughputExceededException"
+    # one call a second, so the buckets do not refill while the test looks (the machine may be slow)
+    sb = make_sandbox(seed_demo=True, job_seconds=30, max_concurrent_jobs=100, start_tps=1, get_tps=1)
+    answered, refused, _ = _burst(_get(sb, "us-east-1"), 5)  # us-east-1's Get bucket is now empty
+    assert answered >= 1 and refused >= 1
     assert start(client(sb, "rekognition"))  # Start has its own bucket
     with pytest.raises(ClientError) as excinfo:
         _get(sb, "eu-west-1")()  # another region has its own bucket: it answers (the job is unknown)
