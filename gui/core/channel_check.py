@@ -149,8 +149,13 @@ def _check_permission(clients: ClientFactory, role_arn: str, topic_arn: str) -> 
     iam = clients("iam")
     simulated = _simulate(iam, role_arn, topic_arn)
     if simulated is not None:
-        if simulated == "allowed":
+        decision, missing = simulated
+        if decision == "allowed":
             return Finding(Level.OK, "permission", f"The role may publish to {topic_name(topic_arn)}.")
+        if decision == "implicitDeny" and missing:
+            return Finding(Level.UNKNOWN, "permission",
+                           "The role's permission to publish depends on policy conditions this check cannot "
+                           f"evaluate ({', '.join(missing)}).")
         return Finding(Level.PROBLEM, "permission", _denied_message(role_arn, topic_arn,
                                                                     _has_service_policy(iam, role_arn)))
     documents = _role_documents(iam, role_arn)
@@ -170,13 +175,16 @@ def _check_permission(clients: ClientFactory, role_arn: str, topic_arn: str) -> 
     return Finding(Level.PROBLEM, "permission", _denied_message(role_arn, topic_arn, SERVICE_POLICY_NAME in names))
 
 
-def _simulate(iam: Any, role_arn: str, topic_arn: str) -> str | None:
-    """IAM's own decision ("allowed", "explicitDeny", "implicitDeny"), None when it cannot be had."""
+def _simulate(iam: Any, role_arn: str, topic_arn: str) -> tuple[str, list[str]] | None:
+    """IAM's own decision ("allowed", "explicitDeny", "implicitDeny") and the condition keys it lacked to
+    decide; None when it cannot be had."""
     try:
         answer = iam.simulate_principal_policy(PolicySourceArn=role_arn, ActionNames=["sns:Publish"],
                                                ResourceArns=[topic_arn])
         results = answer.get("EvaluationResults") or []
-        return str(results[0]["EvalDecision"]) if results else None
+        if not results:
+            return None
+        return str(results[0]["EvalDecision"]), [str(k) for k in results[0].get("MissingContextValues") or []]
     except Exception:
         return None  # not allowed, or not offered by this endpoint: read the policies instead
 

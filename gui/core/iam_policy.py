@@ -115,6 +115,21 @@ def evaluate(documents: Iterable[Mapping[str, Any]], action: str, resource: str)
     return Evaluation(Decision.ALLOW if allowed else Decision.IMPLICIT_DENY, tuple(conditional))
 
 
+def condition_keys(documents: Iterable[Mapping[str, Any]], action: str, resource: str) -> list[str]:
+    """The condition keys (``aws:SourceAccount``...) of the statements that match *action* on *resource* but
+    carry a Condition: the context IAM's policy simulator would report as missing."""
+    keys: dict[str, None] = {}
+    for doc in documents:
+        for stmt in statements(doc):
+            condition = stmt.get("Condition")
+            if not condition or not _statement_applies(stmt, action, resource):
+                continue
+            for operator_block in condition.values() if isinstance(condition, Mapping) else ():
+                if isinstance(operator_block, Mapping):
+                    keys.update((str(k), None) for k in operator_block)
+    return list(keys)
+
+
 def trusts_service(trust_policy: Mapping[str, Any], service: str = REKOGNITION_PRINCIPAL) -> bool:
     """Whether a role's trust policy lets *service* call ``sts:AssumeRole`` (an Allow naming it, or ``*``,
     as a principal, with no Deny for it).  Conditions are not evaluated: a conditional Allow still counts,

@@ -40,16 +40,23 @@ StartResponse = Callable[..., Any]
 CORS_METHODS = "GET, PUT, POST, DELETE, HEAD, PATCH, OPTIONS"
 
 
-def signed_region(environ: dict[str, Any], default: str) -> str:
-    """The region a SigV4 request was signed for (``Credential=AKID/date/REGION/service/aws4_request``):
-    the endpoint's region as the client sees it.  *default* when unsigned or unreadable."""
+def _credential_scope(environ: dict[str, Any]) -> list[str]:
     auth = environ.get("HTTP_AUTHORIZATION", "")
     marker = "Credential="
     at = auth.find(marker)
-    if at < 0:
-        return default
-    scope = auth[at + len(marker):].split(",", 1)[0].split("/")
+    return auth[at + len(marker):].split(",", 1)[0].split("/") if at >= 0 else []
+
+
+def signed_region(environ: dict[str, Any], default: str) -> str:
+    """The region a SigV4 request was signed for (``Credential=AKID/date/REGION/service/aws4_request``):
+    the endpoint's region as the client sees it.  *default* when unsigned or unreadable."""
+    scope = _credential_scope(environ)
     return scope[2] if len(scope) >= 5 and scope[2] else default
+
+
+def signed_service(environ: dict[str, Any]) -> str:
+    scope = _credential_scope(environ)
+    return scope[3] if len(scope) >= 5 else ""
 
 
 class SandboxApp:
@@ -73,6 +80,10 @@ class SandboxApp:
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account_id
         if environ.get("PATH_INFO") == JOBS_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return self._jobs(start_response)
+        if environ.get("REQUEST_METHOD") == "POST" and signed_service(environ) == "iam":
+            answer = self._iam(environ, start_response)
+            if answer is not None:
+                return answer
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(TARGET_PREFIX):
             operation = target[len(TARGET_PREFIX):]
@@ -135,6 +146,29 @@ class SandboxApp:
             return start_response(status, kept, exc_info) if exc_info is not None else start_response(status, kept)
 
         return wrapped
+
+    def _iam(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes] | None:
+        """Answer IAM's SimulatePrincipalPolicy (moto has none); any other IAM call goes on to moto with its
+        body put back."""
+        import io
+
+        from gui.sandbox import iamsim
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        if b"Action=SimulatePrincipalPolicy" not in raw:
+            return None
+        try:
+            with account_scope(self.account_id):
+                body = iamsim.simulate(self.emulator.storage, raw)
+            status = "200 OK"
+        except ApiError as exc:
+            body = iamsim.error_xml(exc)
+            status = f"{exc.status} {'Not Found' if exc.status == 404 else 'Bad Request'}"
+        start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(body))),
+                                ("x-amzn-RequestId", str(uuid.uuid4()))])
+        return [body]
 
     def _jobs(self, start_response: StartResponse) -> list[bytes]:
         body = json.dumps({"Jobs": self.emulator.job_listing()}, indent=1).encode()

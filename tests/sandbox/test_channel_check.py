@@ -93,10 +93,18 @@ EXPECTED = {  # subject -> level; anything not listed must be OK
 }
 
 
+# the check asks IAM's policy simulator first; without permission for it, it reads the role's policies
+PATHS = {"simulator": frozenset(), "policies": frozenset({"SimulatePrincipalPolicy"})}
+
+
+@pytest.mark.parametrize("path", list(PATHS))
 @pytest.mark.parametrize("case", list(CASES))
-def test_findings_agree_with_what_the_sandbox_delivers(fast_sandbox, case):
-    topic, role = _setup(fast_sandbox, **CASES[case])
-    findings = check_channel(factory(fast_sandbox), topic, role, REGION)
+def test_findings_agree_with_what_the_sandbox_delivers(fast_sandbox, case, path):
+    kwargs = dict(CASES[case])
+    kwargs["topic_name"] += path
+    kwargs["role_name"] += path
+    topic, role = _setup(fast_sandbox, **kwargs)
+    findings = check_channel(factory(fast_sandbox, deny=PATHS[path]), topic, role, REGION)
     levels = _levels(findings)
     for subject, level in levels.items():
         assert level is EXPECTED[case].get(subject, Level.OK), (subject, findings)
@@ -143,11 +151,31 @@ def test_unreadable_policies_are_unknown_not_a_problem(fast_sandbox):
     assert _levels(findings)["permission"] is Level.UNKNOWN and not blocking(findings)
 
 
-def test_conditional_permissions_are_unknown(fast_sandbox):
+@pytest.mark.parametrize(("path", "named"), [("simulator", "aws:SourceAccount"), ("policies", "OnlyFromMyAccount")])
+def test_conditional_permissions_are_unknown(fast_sandbox, path, named):
     inline = {"Version": "2012-10-17", "Statement": [{"Sid": "OnlyFromMyAccount", "Effect": "Allow",
               "Action": "sns:Publish", "Resource": "*",
               "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}}}]}
-    topic, role = _setup(fast_sandbox, topic_name="jobs-conditional", role_name="CheckConditional", inline=inline)
-    findings = check_channel(factory(fast_sandbox), topic, role, REGION)
+    topic, role = _setup(fast_sandbox, topic_name=f"jobs-conditional-{path}", role_name=f"CheckConditional{path}",
+                         inline=inline)
+    findings = check_channel(factory(fast_sandbox, deny=PATHS[path]), topic, role, REGION)
     permission = next(f for f in findings if f.subject == "permission")
-    assert permission.level is Level.UNKNOWN and "OnlyFromMyAccount" in permission.message
+    assert permission.level is Level.UNKNOWN and named in permission.message
+
+
+def test_the_sandbox_answers_iams_policy_simulator_for_roles(fast_sandbox):
+    """IAM's SimulatePrincipalPolicy (moto has none), with the sandbox's own policy reading."""
+    iam = client(fast_sandbox, "iam")
+    allowed, role = _setup(fast_sandbox, topic_name="AmazonRekognitionSim", role_name="SimRole", managed=True)
+    other = allowed.replace("AmazonRekognitionSim", "plain-sim")
+    denied = allowed + "Denied"  # named AmazonRekognition*, so the managed policy allows it, but:
+    iam.put_role_policy(RoleName="SimRole", PolicyName="deny", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sns:Publish", "Resource": denied}]}))
+    answer = iam.simulate_principal_policy(PolicySourceArn=role, ActionNames=["sns:Publish"],
+                                           ResourceArns=[allowed, other, denied])
+    assert [(r["EvalResourceName"], r["EvalDecision"]) for r in answer["EvaluationResults"]] == [
+        (allowed, "allowed"), (other, "implicitDeny"), (denied, "explicitDeny")]
+    with pytest.raises(ClientError) as excinfo:
+        iam.simulate_principal_policy(PolicySourceArn=role + "Missing", ActionNames=["sns:Publish"])
+    assert excinfo.value.response["Error"]["Code"] == "NoSuchEntity"
+    assert iam.get_role(RoleName="SimRole")["Role"]["Arn"] == role  # other IAM calls still reach moto
