@@ -262,6 +262,8 @@ def apply_filters(
       (its name in LabelInclusionFilters *or* one of its categories in LabelCategoryInclusionFilters).
     * Exclusion filters then remove labels named in LabelExclusionFilters or with a category in
       LabelCategoryExclusionFilters; exclusion wins over inclusion.
+    * Ancestors returned as labels of their own are judged by their own name and categories (the guide
+      says nothing of filters and parents; this keeps each item's filtering independent).
     """
     general = general or {}
     inc_labels = _names(general.get("LabelInclusionFilters"))
