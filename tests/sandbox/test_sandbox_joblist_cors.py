@@ -120,3 +120,22 @@ def test_cors_flag_grants_the_requesting_origin(make_sandbox):
     assert headers["Access-Control-Allow-Headers"] == "authorization"
     _, headers = _request(sb, "/")
     assert headers["Access-Control-Allow-Origin"] == "http://evil.example"
+
+
+@pytest.mark.parametrize(("flags", "granted"), [([], False), (["--cors"], True)])
+def test_the_command_line_sends_cors_grants_only_with_the_flag(flags, granted):
+    proc = subprocess.Popen([sys.executable, "-m", "gui.sandbox", *flags], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("endpoint_url ")
+
+        class Endpoint:
+            endpoint_url = line.split(" ", 1)[1]
+
+        _, headers = _request(Endpoint, "/", "OPTIONS", {"Access-Control-Request-Method": "PUT"})
+        assert (headers.get("Access-Control-Allow-Origin") == "http://evil.example") is granted
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
