@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from gui.sandbox import h264sps
-from gui.sandbox.mp4probe import ProbeError, VideoInfo
+from gui.sandbox.videoinfo import ProbeError, VideoInfo
 
 FORMAT_NAME = "AVI"
 H264_FOURCCS = {b"H264", b"h264", b"X264", b"x264", b"AVC1", b"avc1", b"DAVC", b"davc", b"VSSH", b"vssh"}

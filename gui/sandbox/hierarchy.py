@@ -1,5 +1,5 @@
 """The label hierarchy the sandbox returns: documented child -> parent pairs from
-``resources/labels/parents.json`` (each pair's AWS source is in ``PARENTS_PROVENANCE.md``)."""
+``gui/resources/labels/parents.json`` (each pair's AWS source is in ``PARENTS_PROVENANCE.md``)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ No offline model of Rekognition exists, so labels are drawn from the real v3.0 t
 (:mod:`gui.core.taxonomy`) with their real Categories and Aliases.  Only labels AWS lists as
 bounding-box labels carry ``Instances``; a share of boxes sit across a frame edge, so their Left/Top fall
 slightly outside 0..1 (botocore's BoundingBox: "the service can return coordinates that are outside the
-image bounds").  ``Parents`` come from the documented pairs in ``resources/labels/parents.json``
+image bounds").  ``Parents`` come from the documented pairs in ``gui/resources/labels/parents.json``
 (:mod:`gui.sandbox.hierarchy`), and each ancestor is also detected as a label of its own at the same
 timestamp, as AWS's samples show.  AggregateBy=SEGMENTS items carry no ``Instances`` member (the
 developer guide: "If aggregating by SEGMENTS, information about detected instances with bounding boxes

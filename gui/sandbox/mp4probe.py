@@ -13,38 +13,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from gui.sandbox.videoinfo import ProbeError, VideoInfo
+
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
 H264_ENTRIES = {b"avc1", b"avc3"}
 # ffmpeg's demuxer name, which is what the service reports for both MP4 and MOV files.
 FORMAT_NAME = "QuickTime / MOV"
-
-
-class ProbeError(ValueError):
-    """The bytes are not a video Rekognition Video could decode; the text becomes the StatusMessage."""
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    codec: str
-    duration_ms: int
-    format: str
-    frame_rate: float
-    width: int
-    height: int
-    color_range: str
-    container: str  # "mp4" or "mov" (from the ftyp brand), or "avi"
-
-    def metadata(self) -> dict[str, object]:
-        """The GetLabelDetection ``VideoMetadata`` structure."""
-        return {
-            "Codec": self.codec,
-            "DurationMillis": self.duration_ms,
-            "Format": self.format,
-            "FrameRate": self.frame_rate,
-            "FrameHeight": self.height,
-            "FrameWidth": self.width,
-            "ColorRange": self.color_range,
-        }
 
 
 @dataclass

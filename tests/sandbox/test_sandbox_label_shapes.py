@@ -6,7 +6,7 @@ Sources:
   labels."; DetectLabels: "The label car has two parent labels: Vehicle (its parent) and Transportation
   (its grandparent)."  The developer guide's samples (``images-s3``) list Car, Vehicle and Transportation
   as labels of their own in one response; every shipped pair's source is in
-  resources/labels/PARENTS_PROVENANCE.md.
+  gui/resources/labels/PARENTS_PROVENANCE.md.
 - Developer guide, ``labels-detecting-labels-video``: "If aggregating by SEGMENTS, information about
   detected instances with bounding boxes are not returned."  Its SEGMENTS sample has no Instances member.
 - botocore's model, ``BoundingBox``: "The bounding box coordinates can have negative values ... the service
