@@ -12,13 +12,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from sandbox_testkit import DEMO, client, start, wait_done
+from sandbox_testkit import client, start, wait_done
 
 from gui.sandbox.mp4probe import ProbeError, probe
 
 av = pytest.importorskip("av")
 
 AV_FULL_RANGE = 2  # FFmpeg's AVCOL_RANGE_JPEG
+AVI_BUCKET = "avi-videos"
 
 
 def _write(path: Path, fmt: str, codec: str = "libx264", *, full_range: bool = False, frames: int = 30,
@@ -87,9 +88,10 @@ def test_a_truncated_avi_is_refused(tmp_path):
 
 def test_an_h264_avi_job_succeeds_over_http_with_format_avi(fast_sandbox, tmp_path):
     data = _write(tmp_path / "clip.avi", "avi", full_range=True, frames=50)
-    fast_sandbox.put_object(DEMO, "avi/clip.avi", data)
+    fast_sandbox.create_bucket(AVI_BUCKET)  # not the demo bucket: other tests count its videos
+    fast_sandbox.put_object(AVI_BUCKET, "clip.avi", data)
     rek = client(fast_sandbox, "rekognition")
-    page = wait_done(rek, start(rek, key="avi/clip.avi"))
+    page = wait_done(rek, start(rek, bucket=AVI_BUCKET, key="clip.avi"))
     assert page["JobStatus"] == "SUCCEEDED", page.get("StatusMessage")
     meta = page["VideoMetadata"]
     assert meta["Format"] == "AVI" and meta["Codec"] == "h264" and meta["ColorRange"] == "FULL"
