@@ -7,7 +7,9 @@ never more than one call per ``min_gap`` seconds in all; throttling makes the wh
 Notifications: AWS recommends reading completions from an SQS queue subscribed to the job's SNS topic
 rather than polling. :func:`setup_completion_queue` creates the queue, its access policy and the
 subscription; with a queue configured for a topic, the poller reads it and polls the jobs started with
-that topic only rarely, as a fallback.
+that topic only rarely, as a safety net (``notified_interval``). When that safety-net poll finds a job
+ended whose message never came, the poller reports "Notifications are not arriving" (with the usual causes)
+and polls that topic's jobs at the normal pace until messages arrive again.
 
 Results: the poller reports each job's end through ``on_finished``; the engine
 (:class:`gui.core.engine.JobEngine`) hands succeeded jobs to its results fetcher.
@@ -23,7 +25,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gui.core import pacing
 from gui.core.backoff import backoff_delay
+from gui.core.channel_check import WHY_NO_MESSAGES
 from gui.core.clients import rekognition_client
 from gui.core.errors import ErrorKind, UserMessage, aws_message, classify, error_code, explain
 from gui.core.jobstates import JobStatus
@@ -88,6 +92,8 @@ class Poller(BackgroundLoop):
         self._failures = 0
         self._last_call = float("-inf")
         self._next_queue_read = 0.0
+        self._silent_topics: set[str] = set()  # topics whose completion messages are not arriving
+        self.notifications_missing: UserMessage | None = None
         self._client: Any = None
         self._sqs: Any = None
 
@@ -143,13 +149,8 @@ class Poller(BackgroundLoop):
         return self.policy.first_delay
 
     def _notified(self, job: JobRecord) -> bool:
-        if not job.notification_json or not self.completion_queues:
-            return False
-        try:
-            topic = json.loads(job.notification_json).get("sns_topic_arn")
-        except ValueError:
-            return False
-        return topic in self.completion_queues
+        topic = _topic_of(job)
+        return topic is not None and topic in self.completion_queues and topic not in self._silent_topics
 
     def _rekognition(self) -> Any:
         if self._client is None:
@@ -163,14 +164,18 @@ class Poller(BackgroundLoop):
         self._last_call = now
         self.calls += 1
         try:
-            response = self._rekognition().get_label_detection(JobId=job.job_id, MaxResults=1)
+            rek = self._rekognition()
+            pacing.pace(pacing.GET, rek)  # the Get quota is shared with the results fetch
+            response = rek.get_label_detection(JobId=job.job_id, MaxResults=1)
         except Exception as exc:  # classified below
             self._poll_error(job, entry, exc, now)
             return
-        if self._failures or self.problem is not None:
+        if self._failures or (self.problem is not None and self.problem is not self.notifications_missing):
             self._failures = 0
             self._report(None)
         status = response.get("JobStatus")
+        if status in ("SUCCEEDED", "FAILED") and self._notified(job) and self._message_missing(job):
+            return  # the queue had it after all
         if status == "IN_PROGRESS":
             entry.interval = min(p.max_interval, entry.interval * p.factor)
             entry.due = now + entry.interval * (0.9 + 0.2 * self.rng.random())
@@ -231,6 +236,42 @@ class Poller(BackgroundLoop):
 
     # -- SQS completions --------------------------------------------------------------------------------
 
+    def _message_missing(self, job: JobRecord) -> bool:
+        """The safety-net poll found *job* ended before its completion message came.  Read the queues once
+        more (the message may be on its way); if it is still missing, say notifications are not arriving
+        for its topic and poll that topic's jobs at the normal pace from now on.  True when the queue
+        reported the job after all."""
+        self.read_completion_queues()
+        current = self.store.get(job.id)
+        if current is not None and current.status.is_terminal:
+            return True
+        topic = _topic_of(job) or ""
+        self._silent_topics.add(topic)
+        message = UserMessage(
+            "Notifications are not arriving",
+            f"{job.video_uri} ended, but no completion message came through the SQS queue subscribed to "
+            f"{topic}. Jobs are being checked by polling instead, which is slower.",
+            WHY_NO_MESSAGES + " Check the channel with the notification settings' check.")
+        self.notifications_missing = message
+        log.warning("%s", message)
+        now = self.clock()
+        for row_id, entry in self._schedule.items():  # jobs waiting on the silent topic: poll them normally
+            if entry.interval >= self.policy.notified_interval:
+                entry.interval = self.policy.first_delay
+                entry.due = min(entry.due, now + self.policy.first_delay)
+                self._schedule[row_id] = entry
+        self._report(message)
+        return False
+
+    def _messages_arrive(self, job: JobRecord) -> None:
+        topic = _topic_of(job)
+        if topic in self._silent_topics:
+            self._silent_topics.discard(topic)
+            if not self._silent_topics and self.notifications_missing is not None:
+                if self.problem is self.notifications_missing:
+                    self._report(None)
+                self.notifications_missing = None
+
     def read_completion_queues(self, active: Mapping[int, JobRecord] | None = None) -> int:
         """Read every configured queue once (no long poll); handle completion messages. Returns how many."""
         if active is None:
@@ -252,6 +293,7 @@ class Poller(BackgroundLoop):
                     job = by_job_id.get(job_id)
                     if job is not None and status in ("SUCCEEDED", "FAILED"):
                         self._finish(job, JobStatus(status), text if status == "FAILED" else None, None)
+                        self._messages_arrive(job)
                         handled += 1
                 try:
                     self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -263,6 +305,17 @@ class Poller(BackgroundLoop):
 # ----------------------------------------------------------------------------------------------------------
 # Completion notifications (SNS -> SQS)
 # ----------------------------------------------------------------------------------------------------------
+
+
+def _topic_of(job: JobRecord) -> str | None:
+    """The SNS topic of a job's notification channel, None without one."""
+    if not job.notification_json:
+        return None
+    try:
+        topic = json.loads(job.notification_json).get("sns_topic_arn")
+    except (ValueError, AttributeError):
+        return None
+    return str(topic) if topic else None
 
 
 def parse_completion(body: str) -> tuple[str, str, str | None] | None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gui.core import pacing
 from gui.core.backoff import backoff_delay
 from gui.core.cancel import CancelToken
 from gui.core.errors import KnownError, is_retryable
@@ -287,6 +288,7 @@ def _call_with_retry(
     attempt = 0
     while True:
         try:
+            pacing.pace(pacing.GET, call)  # inside the GetLabelDetection quota
             return call(**params)
         except Exception as exc:
             attempt += 1

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gui.core import pacing
 from gui.core.backoff import backoff_delay
 from gui.core.clients import rekognition_client
 from gui.core.errors import ErrorKind, UserMessage, aws_message, classify, error_code, explain
@@ -166,7 +167,9 @@ class Submitter(BackgroundLoop):
     def submit_one(self, job: JobRecord) -> bool:
         """Send one claimed job. True when AWS returned a JobId."""
         try:
-            response = self._client_for_calls().start_label_detection(**job.request)
+            rek = self._client_for_calls()
+            pacing.pace(pacing.START, rek)  # stay inside the Start quota instead of retrying
+            response = rek.start_label_detection(**job.request)
         except Exception as exc:  # every failure is classified below
             self._handle_error(job, exc)
             self._changed()

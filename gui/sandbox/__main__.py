@@ -1,8 +1,11 @@
 """``python -m gui.sandbox [--port N] [--seed-demo] [--job-seconds S] [--max-concurrent-jobs N]
-[--fault-rate P]``: serve the sandbox until SIGINT/SIGTERM.
+[--fault-rate P] [--start-tps R] [--get-tps R] [--cors]``: serve the sandbox until SIGINT/SIGTERM.
 
 The first line on stdout is ``endpoint_url http://127.0.0.1:PORT`` (flushed at once), so a parent
 process can read the endpoint before anything else.
+
+``python -m gui.sandbox --dump-jobs http://127.0.0.1:PORT`` prints the job list of a running sandbox
+(``GET /_sandbox/jobs``) as JSON and exits: 0 on success, 1 when the sandbox cannot be reached.
 """
 
 from __future__ import annotations
@@ -28,13 +31,44 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of Rekognition calls answering Throttling/ProvisionedThroughput/InternalServerError")
     p.add_argument("--fault-seed", type=int, default=None, help="make fault injection reproducible")
     p.add_argument("--region", default="us-east-1")
+    p.add_argument("--start-tps", type=float, default=None, metavar="R",
+                   help="StartLabelDetection calls per second before ProvisionedThroughputExceededException "
+                        "(default: AWS's default quota, 5; 0 turns the quota off)")
+    p.add_argument("--get-tps", type=float, default=None, metavar="R",
+                   help="GetLabelDetection calls per second (default: AWS's default quota, 20 in us-east-1, "
+                        "us-west-2 and eu-west-1, 5 elsewhere; 0 turns the quota off)")
+    p.add_argument("--cors", action="store_true",
+                   help="send CORS grants to browsers (off by default: the sandbox serves SDKs, not web pages)")
+    p.add_argument("--dump-jobs", metavar="ENDPOINT_URL", default=None,
+                   help="print the job list of the sandbox running at ENDPOINT_URL as JSON, then exit")
     return p
+
+
+def dump_jobs(endpoint_url: str) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = endpoint_url.rstrip("/") + "/_sandbox/jobs"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            jobs = json.load(resp)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"Cannot read the job list at {url}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(jobs, indent=2))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.dump_jobs:
+        return dump_jobs(args.dump_jobs)
     if not 0.0 <= args.fault_rate <= 1.0:
         print("--fault-rate must be between 0 and 1", file=sys.stderr)
+        return 2
+    if any(v is not None and v < 0 for v in (args.start_tps, args.get_tps)):
+        print("--start-tps and --get-tps must be 0 (off) or more", file=sys.stderr)
         return 2
     stop = threading.Event()
 
@@ -45,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     sb = Sandbox(port=args.port, seed_demo=args.seed_demo, job_seconds=args.job_seconds,
                  max_concurrent_jobs=args.max_concurrent_jobs, fault_rate=args.fault_rate,
-                 region=args.region, fault_seed=args.fault_seed)
+                 region=args.region, fault_seed=args.fault_seed, start_tps=args.start_tps,
+                 get_tps=args.get_tps, cors=args.cors)
     sb.start()
     try:
         print(f"endpoint_url {sb.endpoint_url}", flush=True)

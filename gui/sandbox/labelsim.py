@@ -2,8 +2,14 @@
 
 No offline model of Rekognition exists, so labels are drawn from the real v3.0 taxonomy
 (:mod:`gui.core.taxonomy`) with their real Categories and Aliases.  Only labels AWS lists as
-bounding-box labels carry ``Instances``.  ``Parents`` stay empty: no public parent list exists and we
-do not invent one.  The same object (bucket, key, size) always yields the same detections.
+bounding-box labels carry ``Instances``; a share of boxes sit across a frame edge, so their Left/Top fall
+slightly outside 0..1 (botocore's BoundingBox: "the service can return coordinates that are outside the
+image bounds").  ``Parents`` come from the documented pairs in ``gui/resources/labels/parents.json``
+(:mod:`gui.sandbox.hierarchy`), and each ancestor is also detected as a label of its own at the same
+timestamp, as AWS's samples show.  AggregateBy=SEGMENTS items carry no ``Instances`` member (the
+developer guide: "If aggregating by SEGMENTS, information about detected instances with bounding boxes
+are not returned"; its SEGMENTS sample omits the member).  The same object (bucket, key, size) always
+yields the same detections.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gui.core.taxonomy import UNCATEGORIZED, LabelInfo, Taxonomy, load_taxonomy
+from gui.sandbox.hierarchy import ancestors
 
 DEFAULT_DENSITY = 10.0  # detections per second of video, before MinConfidence and filters
 SAMPLE_INTERVAL_MS = 500  # Rekognition Video reports labels about twice a second
@@ -28,10 +35,11 @@ def seed_for(*parts: object) -> int:
 
 def label_payload(info: LabelInfo | None, name: str) -> dict[str, Any]:
     """Categories/Aliases/Parents of a label as the API returns them (without Confidence/Instances)."""
+    parents = [{"Name": p} for p in ancestors(name)]
     if info is None:
-        return {"Parents": [], "Aliases": [], "Categories": []}
+        return {"Parents": parents, "Aliases": [], "Categories": []}
     categories = [] if info.category == UNCATEGORIZED else [{"Name": info.category}]
-    return {"Parents": [], "Aliases": [{"Name": a} for a in info.aliases], "Categories": categories}
+    return {"Parents": parents, "Aliases": [{"Name": a} for a in info.aliases], "Categories": categories}
 
 
 # Words in an object's key that suggest what the video shows, so the demo's "beach-walk.mp4" returns people
@@ -104,12 +112,35 @@ def _scene(rng: random.Random, taxonomy: Taxonomy, size: int, hints: Sequence[st
     return scene
 
 
-def _instances(rng: random.Random, confidence: float, tracks: list[tuple[float, float, float, float]], t: float
-               ) -> list[dict[str, Any]]:
+# Share of tracks that sit across a frame edge, and how far past it (a fraction of the frame) they reach.
+EDGE_SHARE = 0.2
+EDGE_OVERSHOOT = 0.02
+
+Track = tuple[float, float, float, float, int]  # left, top, width, height, edge (0: none, 1-4: L/T/R/B)
+
+
+def _edge_tracks(seed: int, tracks: dict[str, list[tuple[float, float, float, float]]]) -> dict[str, list[Track]]:
+    """Mark a share of tracks as crossing one frame edge (their own RNG: the detections themselves do not
+    change with this)."""
+    rng = random.Random(seed ^ 0x5EED_ED6E)
+    return {name: [(*box, rng.randint(1, 4) if rng.random() < EDGE_SHARE else 0) for box in boxes]
+            for name, boxes in tracks.items()}
+
+
+def _instances(rng: random.Random, confidence: float, tracks: list[Track], t: float) -> list[dict[str, Any]]:
     out = []
-    for left0, top0, width, height in tracks:
+    for left0, top0, width, height, edge in tracks:
         left = min(max(left0 + 0.05 * math.sin(t / 1700.0 + left0 * 7), 0.0), 1.0 - width)
         top = min(max(top0 + 0.04 * math.cos(t / 2300.0 + top0 * 5), 0.0), 1.0 - height)
+        past = EDGE_OVERSHOOT * (0.25 + 0.75 * abs(math.sin(t / 900.0 + width * 11)))
+        if edge == 1:
+            left = -past
+        elif edge == 2:
+            top = -past
+        elif edge == 3:
+            left = 1.0 - width + past
+        elif edge == 4:
+            top = 1.0 - height + past
         out.append(
             {
                 "BoundingBox": {"Width": round(width, 6), "Height": round(height, 6),
@@ -146,15 +177,18 @@ def simulate(
     interval = duration_ms / samples
     scene_size = min(len(taxonomy.labels), max(12, per_sample * 2))
     scene = _scene(rng, taxonomy, scene_size, hints)
-    tracks = {
+    tracks = _edge_tracks(seed, {
         info.name: [
             (rng.uniform(0, 0.6), rng.uniform(0, 0.6), rng.uniform(0.08, 0.4), rng.uniform(0.08, 0.4))
             for _ in range(rng.choice((1, 1, 1, 2, 3)))
         ]
         for info, _, _ in scene
         if info.bounding_box
-    }
+    })
     payloads = {info.name: label_payload(info, info.name) for info, _, _ in scene}
+    for info, _, _ in scene:
+        for parent in ancestors(info.name):
+            payloads.setdefault(parent, label_payload(taxonomy.get(parent), parent))
     out: list[dict[str, Any]] = []
     for i in range(samples):
         if len(out) >= wanted:
@@ -166,13 +200,24 @@ def simulate(
                                                                                  len(scene) - len(present)))
         present = present[:per_sample]
         present.sort(key=lambda s: s[0].name)
+        sample: dict[str, dict[str, Any]] = {}
         for info, base, _ in present:
             conf = round(min(99.99, max(1.0, base + rng.uniform(-8, 8))), 4)
             label: dict[str, Any] = {"Name": info.name, "Confidence": conf, "Instances": []}
             if info.bounding_box:
                 label["Instances"] = _instances(rng, conf, tracks[info.name], t)
             label.update(payloads[info.name])
-            out.append({"Timestamp": t, "Label": label})
+            sample[info.name] = label
+        for name in list(sample):  # ancestors are detected too, at least as confidently as the child
+            for parent in ancestors(name):
+                known = sample.get(parent)
+                if known is None:
+                    sample[parent] = {"Name": parent, "Confidence": sample[name]["Confidence"], "Instances": [],
+                                      **payloads[parent]}
+                elif known["Confidence"] < sample[name]["Confidence"] and not known["Instances"]:
+                    known["Confidence"] = sample[name]["Confidence"]
+        for name in sorted(sample):
+            out.append({"Timestamp": t, "Label": sample[name]})
             if len(out) >= wanted:
                 break
     return out
@@ -181,7 +226,8 @@ def simulate(
 def complete_script(detections: Iterable[dict[str, Any]], taxonomy: Taxonomy | None = None
                     ) -> list[dict[str, Any]]:
     """Normalise a test's detection script: fill Categories/Aliases/Parents/Instances from the taxonomy
-    where absent, and sort by timestamp (stable)."""
+    and the documented hierarchy where absent, and sort by timestamp (stable).  A script is returned as
+    written: ancestors are not added as labels of their own."""
     taxonomy = taxonomy or load_taxonomy()
     out = []
     for det in detections:
@@ -216,6 +262,8 @@ def apply_filters(
       (its name in LabelInclusionFilters *or* one of its categories in LabelCategoryInclusionFilters).
     * Exclusion filters then remove labels named in LabelExclusionFilters or with a category in
       LabelCategoryExclusionFilters; exclusion wins over inclusion.
+    * Ancestors returned as labels of their own are judged by their own name and categories (the guide
+      says nothing of filters and parents; this keeps each item's filtering independent).
     """
     general = general or {}
     inc_labels = _names(general.get("LabelInclusionFilters"))
@@ -270,10 +318,9 @@ def segments(detections: Sequence[dict[str, Any]], duration_ms: int | None = Non
                 if duration_ms is not None:
                     end = max(min(end, duration_ms), current[-1]["Timestamp"])
                 first = current[0]["Label"]
-                label = {
+                label = {  # no Instances member: the guide's SEGMENTS sample has none
                     "Name": first["Name"],
                     "Confidence": max(d["Label"]["Confidence"] for d in current),
-                    "Instances": [],
                     "Parents": first.get("Parents", []),
                     "Aliases": first.get("Aliases", []),
                     "Categories": first.get("Categories", []),

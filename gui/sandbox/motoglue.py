@@ -25,6 +25,17 @@ CURRENT_ACCOUNT: contextvars.ContextVar[str | None] = contextvars.ContextVar("sa
 _install_lock = threading.Lock()
 _accounts_lock = threading.Lock()
 _live_accounts: set[str] = set()
+REKOGNITION_SERVICE_POLICY = "AmazonRekognitionServiceRole"
+
+
+def _managed_policy_data(raw_json: str, name: str) -> dict[str, Any]:
+    """One entry of moto's AWS-managed-policy data without parsing all of it (it is ~1 MB of JSON)."""
+    import json
+
+    start = raw_json.index(f'"{name}":')
+    decoder = json.JSONDecoder()
+    value, _ = decoder.raw_decode(raw_json, raw_json.index("{", start))
+    return value  # type: ignore[no-any-return]
 
 
 @contextmanager
@@ -96,6 +107,15 @@ class ScopedBucketNamespace(dict):  # type: ignore[type-arg]
 
     def drop_account(self, account_id: str) -> None:
         self._by_account.pop(account_id, None)
+
+
+def disable_moto_cors() -> None:
+    """moto's server grants every origin through flask-cors on each service app it creates (unless
+    MOTO_DISABLE_GLOBAL_CORS is set before moto loads); turn that off for apps created from now on.
+    The sandbox adds its own grants only when asked (``cors=True``)."""
+    from moto.moto_server import werkzeug_app
+
+    werkzeug_app.DISABLE_GLOBAL_CORS = True
 
 
 def install_bucket_namespace() -> ScopedBucketNamespace:
@@ -205,6 +225,53 @@ class MotoAccount:
             if found is None or getattr(found, "is_delete_marker", False) or not hasattr(found, "value"):
                 return None
             return found
+
+    def bucket_region(self, bucket: str) -> str | None:
+        """The region moto created *bucket* in, None when this account has no such bucket."""
+        from moto.s3.exceptions import MissingBucket
+
+        with account_scope(self.account_id):
+            try:
+                return str(self.s3.get_bucket(bucket).region_name)
+            except MissingBucket:
+                return None
+
+    @property
+    def iam(self) -> Any:
+        from moto.iam.models import iam_backends
+
+        return iam_backends[self.account_id]["aws"]
+
+    def install_rekognition_service_policy(self) -> None:
+        """Make AWS's managed ``service-role/AmazonRekognitionServiceRole`` policy attachable in this account,
+        as it is on AWS (moto loads AWS managed policies only on request, and then all ~1,300 of them).
+        The document is AWS's own, from the copy moto ships."""
+        from moto.iam.aws_managed_policies import aws_managed_policies_data
+        from moto.iam.models import AWSManagedPolicy
+
+        data = _managed_policy_data(aws_managed_policies_data, REKOGNITION_SERVICE_POLICY)
+        with account_scope(self.account_id):
+            iam = self.iam
+            policy = AWSManagedPolicy.from_data(REKOGNITION_SERVICE_POLICY, self.account_id, "us-east-1", data)
+            iam.managed_policies.setdefault(policy.arn, policy)
+
+    def role_policies(self, role_arn: str) -> tuple[str, list[str]] | None:
+        """(trust policy, [every inline and attached policy document]) of the role named by *role_arn*,
+        as JSON text; None when the account has no such role."""
+        with account_scope(self.account_id):
+            iam = self.iam
+            role = next((r for r in iam.get_roles() if r.arn == role_arn), None)
+            if role is None:
+                return None
+            documents = list(role.policies.values())
+            for arn in list(role.managed_policies):
+                policy = iam.managed_policies.get(arn)
+                if policy is None:
+                    continue
+                default = next((v for v in policy.versions if v.is_default), None)
+                if default is not None:
+                    documents.append(default.document)
+            return role.assume_role_policy_document, documents
 
     def publish(self, topic_arn: str, message: str) -> bool:
         """Publish through moto's SNS backend in-process; False when the topic does not exist in this

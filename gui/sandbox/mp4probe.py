@@ -2,8 +2,10 @@
 
 Pure Python, no decoder: we walk the box tree (``ftyp``, ``moov/mvhd``, the video ``trak``'s ``tkhd``,
 ``mdhd``, ``stsd``, ``stts``, ``stsz``) and refuse anything that is not an H.264 (``avc1``/``avc3`` with
-an ``avcC`` record) MP4/MOV with samples and media data.  That is what decides whether a job
-``SUCCEEDED`` or ``FAILED`` in the emulator.
+an ``avcC`` record) MP4/MOV with samples and media data.  AVI (RIFF) files go to
+:mod:`gui.sandbox.aviprobe`.  That is what decides whether a job ``SUCCEEDED`` or ``FAILED`` in the
+emulator.  ``ColorRange`` comes from an ``nclx`` ``colr`` box, else from the SPS's
+``video_full_range_flag`` (:mod:`gui.sandbox.h264sps`), else LIMITED.
 """
 
 from __future__ import annotations
@@ -11,38 +13,13 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from gui.sandbox import aviprobe, h264sps
+from gui.sandbox.videoinfo import ProbeError, VideoInfo
+
 CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
 H264_ENTRIES = {b"avc1", b"avc3"}
 # ffmpeg's demuxer name, which is what the service reports for both MP4 and MOV files.
 FORMAT_NAME = "QuickTime / MOV"
-
-
-class ProbeError(ValueError):
-    """The bytes are not a video Rekognition Video could decode; the text becomes the StatusMessage."""
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    codec: str
-    duration_ms: int
-    format: str
-    frame_rate: float
-    width: int
-    height: int
-    color_range: str
-    container: str  # "mp4" or "mov" (from the ftyp brand)
-
-    def metadata(self) -> dict[str, object]:
-        """The GetLabelDetection ``VideoMetadata`` structure."""
-        return {
-            "Codec": self.codec,
-            "DurationMillis": self.duration_ms,
-            "Format": self.format,
-            "FrameRate": self.frame_rate,
-            "FrameHeight": self.height,
-            "FrameWidth": self.width,
-            "ColorRange": self.color_range,
-        }
 
 
 @dataclass
@@ -94,10 +71,23 @@ def _header_times(data: bytes | memoryview, box: _Box) -> tuple[int, int]:
     return timescale, duration
 
 
+def _sps_full_range(avcc: bytes) -> bool:
+    """``video_full_range_flag`` of the first SPS in an avcC record (False when unreadable)."""
+    if len(avcc) < 8 or avcc[5] & 0x1F == 0:
+        return False
+    (length,) = struct.unpack_from(">H", avcc, 6)
+    try:
+        return h264sps.parse_sps(avcc[8 : 8 + length]).full_range
+    except h264sps.SpsError:
+        return False
+
+
 def probe(data: bytes | memoryview) -> VideoInfo:
     """Parse *data* (the whole object) or raise :class:`ProbeError` saying why it cannot be used."""
     if len(data) < 16:
         raise ProbeError("Unsupported codec/format: the file is too small to be a video.")
+    if aviprobe.is_avi(data):
+        return aviprobe.probe_avi(data)
     try:
         return _probe(data)
     except struct.error as exc:
@@ -109,7 +99,7 @@ TOP_LEVEL = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pn
 
 def _probe(data: bytes | memoryview) -> VideoInfo:
     if bytes(data[4:8]) not in TOP_LEVEL:
-        raise ProbeError("Unsupported codec/format: the file is not an MP4 or MOV video.")
+        raise ProbeError("Unsupported codec/format: the file is not an MP4, MOV or AVI video.")
     top = _boxes(data, 0, len(data))
     kinds = [b.kind for b in top]
     if b"moov" not in kinds:
@@ -151,10 +141,11 @@ def _probe(data: bytes | memoryview) -> VideoInfo:
     avcc = children.get(b"avcC")
     if avcc is None or data[avcc.start] != 1 or avcc.end - avcc.start < 7 or (data[avcc.start + 5] & 0x1F) == 0:
         raise ProbeError("Corrupt H.264 stream: missing decoder configuration (SPS/PPS).")
-    color_range = "LIMITED"
     colr = children.get(b"colr")
     if colr is not None and bytes(data[colr.start : colr.start + 4]) == b"nclx" and colr.end - colr.start >= 11:
         color_range = "FULL" if data[colr.start + 10] & 0x80 else "LIMITED"
+    else:
+        color_range = "FULL" if _sps_full_range(bytes(data[avcc.start : avcc.end])) else "LIMITED"
 
     media_scale, media_duration = _header_times(data, mdhd)
     if media_scale == 0:

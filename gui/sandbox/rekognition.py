@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gui.core import iam_policy
 from gui.sandbox import labelsim
 from gui.sandbox.apierrors import ApiError, invalid_parameter
 from gui.sandbox.mp4probe import ProbeError, VideoInfo, probe
@@ -44,7 +45,13 @@ class Settings(Protocol):
 
 
 class Storage(Protocol):
+    region: str
+
     def get_key(self, bucket: str, key: str, version: str | None = None) -> Any | None: ...
+
+    def bucket_region(self, bucket: str) -> str | None: ...
+
+    def role_policies(self, role_arn: str) -> tuple[str, list[str]] | None: ...
 
     def publish(self, topic_arn: str, message: str) -> bool: ...
 
@@ -63,9 +70,12 @@ class Job:
     failure: str | None
     seed: int
     script: list[dict[str, Any]] | None
+    region: str = "us-east-1"
     status: str = "IN_PROGRESS"
     completed: float | None = None
-    notified: bool = False
+    notified: bool = False  # the completion was handled (published or, with a reason, not)
+    published: bool = False  # a completion message actually reached the topic
+    notification_problem: str | None = None
     results_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _results: list[dict[str, Any]] | None = field(default=None, repr=False)
     _segments: list[dict[str, Any]] | None = field(default=None, repr=False)
@@ -92,7 +102,35 @@ class Job:
             "created": self.created,
             "completed": self.completed,
             "notified": self.notified,
+            "region": self.region,
+            "published": self.published,
+            "notification_problem": self.notification_problem,
         }
+
+    def listing(self) -> dict[str, Any]:
+        """This job as ``GET /_sandbox/jobs`` lists it (JSON types only)."""
+        return {
+            "JobId": self.job_id,
+            "Bucket": self.bucket,
+            "Key": self.key,
+            "Version": self.version,
+            "ClientRequestToken": self.request.get("ClientRequestToken"),
+            "JobTag": self.job_tag,
+            "Status": self.status,
+            "StatusMessage": self.failure if self.status == "FAILED" else None,
+            "Region": self.region,
+            "CreatedAt": _iso(self.created),
+            "CompletedAt": _iso(self.completed) if self.completed is not None else None,
+            "NotificationChannel": copy.deepcopy(self.request.get("NotificationChannel")),
+            "NotificationPublished": self.published,
+            "NotificationProblem": self.notification_problem,
+        }
+
+
+def _iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _general_settings(request: dict[str, Any]) -> dict[str, Any]:
@@ -115,9 +153,10 @@ class RekognitionEmulator:
         self._thread: threading.Thread | None = None
 
     # ----------------------------------------------------------------- dispatch
-    def handle(self, operation: str, request: Any) -> dict[str, Any]:
+    def handle(self, operation: str, request: Any, region: str | None = None) -> dict[str, Any]:
+        """*region* is the endpoint's region as the request was signed for (the sandbox's own when None)."""
         if operation == "StartLabelDetection":
-            return self.start_label_detection(request)
+            return self.start_label_detection(request, region)
         if operation == "GetLabelDetection":
             return self.get_label_detection(request)
         raise ApiError("UnknownOperationException", f"Unknown operation {operation}")
@@ -130,8 +169,9 @@ class RekognitionEmulator:
                 self.get_requests += 1
 
     # -------------------------------------------------------------------- start
-    def start_label_detection(self, request: Any) -> dict[str, Any]:
+    def start_label_detection(self, request: Any, region: str | None = None) -> dict[str, Any]:
         validate("StartLabelDetection", request)
+        region = region or self.storage.region
         s3 = (request.get("Video") or {}).get("S3Object")
         if not s3 or not s3.get("Bucket") or not s3.get("Name"):
             raise invalid_parameter("Request has invalid parameters: Video.S3Object with Bucket and Name "
@@ -152,7 +192,10 @@ class RekognitionEmulator:
                 return {"JobId": job.job_id}
             bucket, key, version = s3["Bucket"], s3["Name"], s3.get("Version")
             obj = self.storage.get_key(bucket, key, version)
-            if obj is None:
+            bucket_region = self.storage.bucket_region(bucket)
+            # botocore's S3Object: "The region for the S3 bucket containing the S3 object must match the
+            # region you use for Amazon Rekognition operations." AWS answers as for a missing object.
+            if obj is None or (bucket_region is not None and bucket_region != region):
                 raise ApiError("InvalidS3ObjectException",
                                "Unable to get object metadata from S3. Check object key, region and/or "
                                "access permissions.")
@@ -185,6 +228,7 @@ class RekognitionEmulator:
                 failure=failure,
                 seed=labelsim.seed_for(bucket, key, version or "", size, getattr(obj, "etag", "")),
                 script=copy.deepcopy(self._scripts.get((bucket, key))),
+                region=region,
             )
             self._jobs[job.job_id] = job
             if token:
@@ -326,11 +370,17 @@ class RekognitionEmulator:
         message["Timestamp"] = int((job.completed or time.time()) * 1000)
         message["Video"] = {"S3ObjectName": job.key, "S3Bucket": job.bucket}
         try:
-            if not self.storage.publish(channel["SNSTopicArn"], json.dumps(message)):
-                log.warning("Sandbox: SNS topic %s does not exist; completion of %s not published",
-                            channel["SNSTopicArn"], job.job_id)
-        except Exception:
+            problem = publish_problem(self.storage, channel["RoleArn"], channel["SNSTopicArn"], job.region)
+            if problem is None and not self.storage.publish(channel["SNSTopicArn"], json.dumps(message)):
+                problem = f"SNS topic {channel['SNSTopicArn']} does not exist"
+        except Exception as exc:
             log.exception("Sandbox: publishing the completion of %s failed", job.job_id)
+            problem = f"publishing failed: {type(exc).__name__}"
+        with self._lock:
+            job.published = problem is None
+            job.notification_problem = problem
+        if problem is not None:
+            log.warning("Sandbox: completion of %s not published: %s", job.job_id, problem)
 
     def _run(self) -> None:
         while True:
@@ -376,3 +426,37 @@ class RekognitionEmulator:
         with self._lock:
             self._settle(time.time())
             return [j.summary() for j in self._jobs.values()]
+
+    def job_listing(self) -> list[dict[str, Any]]:
+        """Every started job, oldest first, as ``GET /_sandbox/jobs`` serves them."""
+        with self._lock:
+            self._settle(time.time())
+            return [j.listing() for j in self._jobs.values()]
+
+
+def publish_problem(storage: Storage, role_arn: str, topic_arn: str, region: str) -> str | None:
+    """Why Rekognition could not publish a completion to *topic_arn* through *role_arn*, or None.
+
+    The rules, from the developer guide: the topic "must be in the same AWS region as the Amazon
+    Rekognition Video endpoint that you're calling" (api-video); the service role must give Rekognition
+    permission to publish to the topic, and the managed AmazonRekognitionServiceRole policy covers only
+    topics whose name begins with AmazonRekognition (api-video-roles).  The guide does not say the Start
+    call fails otherwise; video-troubleshooting treats it as "I never receive the completion status", so
+    the job runs and no message arrives."""
+    topic_region = iam_policy.arn_region(topic_arn)
+    if topic_region != region:
+        return f"the SNS topic is in {topic_region or 'no region'}, the Rekognition endpoint in {region}"
+    found = storage.role_policies(role_arn)
+    if found is None:
+        return f"IAM role {role_arn} does not exist"
+    trust, documents = found
+    try:
+        trust_doc = iam_policy.parse_document(trust)
+        docs = [iam_policy.parse_document(d) for d in documents]
+    except ValueError:
+        return f"IAM role {role_arn} has a policy that is not valid JSON"
+    if not iam_policy.trusts_service(trust_doc):
+        return f"IAM role {role_arn} does not trust {iam_policy.REKOGNITION_PRINCIPAL}"
+    if not iam_policy.evaluate(docs, "sns:Publish", topic_arn).allowed:
+        return f"IAM role {role_arn} is not allowed sns:Publish on {topic_arn}"
+    return None

@@ -13,19 +13,24 @@ from typing import Any
 from gui.sandbox import seed
 from gui.sandbox.faults import FaultInjector
 from gui.sandbox.labelsim import DEFAULT_DENSITY
+from gui.sandbox.quotas import QuotaKeeper
 from gui.sandbox.rekognition import RekognitionEmulator
 
 DEFAULT_JOB_SECONDS = 3.0
 DEFAULT_MAX_CONCURRENT_JOBS = 20
 DEFAULT_MAX_VIDEO_BYTES = 10 * 1024**3
+DEMO_ROLE_NAME = "RekognitionDemoServiceRole"
 
 
 class Sandbox:
     """A local AWS for the app, tests, benchmarks and ``--demo``.
 
     Run-time knobs (plain attributes, read on every request): ``job_seconds``, ``max_concurrent_jobs``,
-    ``fault_rate``, ``max_video_bytes``, ``label_density`` (simulated detections per second of video)
-    and ``detections_per_job`` (exact count before filters; None uses the density).
+    ``fault_rate``, ``max_video_bytes``, ``label_density`` (simulated detections per second of video),
+    ``detections_per_job`` (exact count before filters; None uses the density), and the request-rate
+    quotas ``start_tps`` / ``get_tps`` (None: the documented defaults, StartLabelDetection 5 per second,
+    GetLabelDetection 20 in us-east-1/us-west-2/eu-west-1 and 5 elsewhere; 0: off).  ``cors`` (start-up
+    only) sends CORS grants to browsers; off by default.
 
     Each live sandbox in a process has its own moto account (:attr:`account_id`; the first one gets
     moto's default ``123456789012``), so private sandboxes do not see each other's buckets, topics or
@@ -45,6 +50,9 @@ class Sandbox:
         fault_seed: int | None = None,
         label_density: float | None = None,
         detections_per_job: int | None = None,
+        start_tps: float | None = None,
+        get_tps: float | None = None,
+        cors: bool = False,
     ) -> None:
         self.port = port
         self.region = region
@@ -56,12 +64,16 @@ class Sandbox:
         self.label_density = float(DEFAULT_DENSITY if label_density is None else label_density)
         self.detections_per_job = detections_per_job
         self.fault_seed = fault_seed
+        self.start_tps = start_tps
+        self.get_tps = get_tps
+        self.cors = bool(cors)
         self.account_id: str | None = None
         self._lock = threading.RLock()
         self._server: Any = None
         self._emulator: Any = None
         self._faults: Any = None
         self._moto: Any = None
+        self._quotas: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -81,16 +93,25 @@ class Sandbox:
                 return self
             from moto.server import DomainDispatcherApplication, create_backend_app
 
-            from gui.sandbox.motoglue import MotoAccount, allocate_account, release_account  # loads moto
+            from gui.sandbox.motoglue import (  # loads moto
+                MotoAccount,
+                allocate_account,
+                disable_moto_cors,
+                release_account,
+            )
             from gui.sandbox.server import SandboxApp, ServerThread  # loads werkzeug
 
             account_id = allocate_account()
             try:
+                disable_moto_cors()
                 self._moto = MotoAccount(account_id, self.region)
+                self._moto.install_rekognition_service_policy()
                 self._emulator = RekognitionEmulator(self._moto, self)
                 self._faults = FaultInjector(self.fault_seed)
+                self._quotas = QuotaKeeper(lambda: self.start_tps, lambda: self.get_tps)
                 moto_app = DomainDispatcherApplication(create_backend_app)
-                app = SandboxApp(moto_app, self._emulator, self._faults, account_id, lambda: self.fault_rate)
+                app = SandboxApp(moto_app, self._emulator, self._faults, account_id, lambda: self.fault_rate,
+                                 quotas=self._quotas, region=self.region, cors=self.cors)
                 server = ServerThread(app, self.port)
             except BaseException:
                 release_account(account_id)
@@ -154,8 +175,13 @@ class Sandbox:
 
     def seed_demo(self) -> dict[str, int]:
         """Bucket ``demo-videos``: ten real H.264 MP4/MOV clips in nested prefixes, .txt/.jpg objects,
-        a text file named .mp4, a truncated .mp4 and a 'seven-hour' .mp4. Returns {key: size}."""
-        return seed.seed_demo(self._account())
+        a text file named .mp4, a truncated .mp4 and a 'seven-hour' .mp4; and the IAM service role
+        ``DEMO_ROLE_NAME`` set up as the developer guide says (see :meth:`create_notification_role`), so the
+        demo's notification settings have a role that works with topics named AmazonRekognition*.
+        Returns {key: size} of the objects."""
+        sizes = seed.seed_demo(self._account())
+        self.create_notification_role(DEMO_ROLE_NAME)
+        return sizes
 
     # ------------------------------------------------------------------ Rekognition
     def set_detection_script(self, bucket: str, key: str, detections: list[dict[str, Any]] | None) -> None:
@@ -186,6 +212,52 @@ class Sandbox:
     @property
     def faults_injected(self) -> int:
         return self._faults.injected if self._faults is not None else 0
+
+    @property
+    def throttled(self) -> int:
+        """Calls refused for going over a request-rate quota."""
+        return self._quotas.refused if self._quotas is not None else 0
+
+    @property
+    def jobs_url(self) -> str:
+        """``GET`` this for the service-side job list as JSON (see ``job_listing``)."""
+        return self.endpoint_url + "/_sandbox/jobs"
+
+    def job_listing(self) -> list[dict[str, Any]]:
+        """What ``GET /_sandbox/jobs`` serves: per job JobId, Bucket, Key, Version, ClientRequestToken,
+        JobTag, Status, StatusMessage, Region, CreatedAt, CompletedAt (ISO 8601 UTC), NotificationChannel,
+        NotificationPublished and NotificationProblem."""
+        return self._require_emulator().job_listing()
+
+    def create_notification_role(self, name: str = "AmazonRekognitionServiceRoleForSandbox",
+                                 topic_arn: str | None = None) -> str:
+        """Create, through moto's IAM, the service role the developer guide describes (api-video-roles):
+        trusted by rekognition.amazonaws.com, with the managed AmazonRekognitionServiceRole policy
+        (publish to topics named AmazonRekognition*), or, given *topic_arn*, an inline policy allowing
+        sns:Publish on that topic only.  Returns the role's ARN; an existing role of that name is reused."""
+        import json
+
+        from moto.iam.exceptions import NotFoundException
+
+        from gui.sandbox.motoglue import account_scope  # loads moto, like the other motoglue imports
+
+        account = self._account()
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "rekognition.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}
+        with account_scope(account.account_id):
+            iam = account.iam
+            try:
+                role = iam.get_role(name)
+            except NotFoundException:
+                role = iam.create_role(name, json.dumps(trust), "/", None, "", [], None)
+            if topic_arn is None:
+                iam.attach_role_policy("arn:aws:iam::aws:policy/service-role/AmazonRekognitionServiceRole", name)
+            else:
+                iam.put_role_policy(name, "PublishCompletions", json.dumps({
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn}]}))
+            return str(role.arn)
 
     def wait_for_jobs(self, timeout: float = 30.0) -> bool:
         """Block until no job is IN_PROGRESS (True) or *timeout* passes (False)."""

@@ -1,9 +1,15 @@
 """The one loopback endpoint: a WSGI app in front of moto's server, on werkzeug's threaded server.
 
 Requests whose ``X-Amz-Target`` is ``RekognitionService.StartLabelDetection`` or ``...GetLabelDetection``
-go to our emulator; every Rekognition call may first meet fault injection; everything else (S3, SNS,
-SQS, IAM, STS, other Rekognition operations) goes to moto's ``DomainDispatcherApplication`` with this
-sandbox's moto account.
+go to our emulator, after the request-rate quotas (:mod:`gui.sandbox.quotas`); every Rekognition call may
+first meet fault injection; everything else (S3, SNS, SQS, IAM, STS, other Rekognition operations) goes to
+moto's ``DomainDispatcherApplication`` with this sandbox's moto account.
+
+``GET /_sandbox/jobs`` answers the service's own job list as JSON (``{"Jobs": [...]}``, see
+:meth:`RekognitionEmulator.job_listing`), for tests that count jobs the way the service saw them.
+
+No CORS grants are sent unless the sandbox was started with ``cors=True`` (``--cors``): the sandbox
+serves SDKs, not web pages, and a page open in the user's browser must not read or change its data.
 """
 
 from __future__ import annotations
@@ -19,38 +25,79 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from gui.sandbox import iamsim
 from gui.sandbox.apierrors import ApiError
 from gui.sandbox.faults import FaultInjector
 from gui.sandbox.motoglue import account_scope
+from gui.sandbox.quotas import QuotaKeeper
 from gui.sandbox.rekognition import RekognitionEmulator
 
 log = logging.getLogger(__name__)
 
 EMULATED = {"StartLabelDetection", "GetLabelDetection"}
 TARGET_PREFIX = "RekognitionService."
+JOBS_PATH = "/_sandbox/jobs"
 StartResponse = Callable[..., Any]
+CORS_METHODS = "GET, PUT, POST, DELETE, HEAD, PATCH, OPTIONS"
+
+
+def _credential_scope(environ: dict[str, Any]) -> list[str]:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    marker = "Credential="
+    at = auth.find(marker)
+    return auth[at + len(marker):].split(",", 1)[0].split("/") if at >= 0 else []
+
+
+def signed_region(environ: dict[str, Any], default: str) -> str:
+    """The region a SigV4 request was signed for (``Credential=AKID/date/REGION/service/aws4_request``):
+    the endpoint's region as the client sees it.  *default* when unsigned or unreadable."""
+    scope = _credential_scope(environ)
+    return scope[2] if len(scope) >= 5 and scope[2] else default
+
+
+def signed_service(environ: dict[str, Any]) -> str:
+    scope = _credential_scope(environ)
+    return scope[3] if len(scope) >= 5 else ""
 
 
 class SandboxApp:
     def __init__(self, moto_app: Any, emulator: RekognitionEmulator, faults: FaultInjector,
-                 account_id: str, fault_rate: Callable[[], float]) -> None:
+                 account_id: str, fault_rate: Callable[[], float], *, quotas: QuotaKeeper | None = None,
+                 region: str = "us-east-1", cors: bool = False) -> None:
         self.moto_app = moto_app
         self.emulator = emulator
         self.faults = faults
         self.account_id = account_id
         self.fault_rate = fault_rate
+        self.quotas = quotas
+        self.region = region
+        self.cors = cors
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self.cors:
+            start_response = self._with_cors(environ, start_response)
+            if environ.get("REQUEST_METHOD") == "OPTIONS" and environ.get("HTTP_ORIGIN"):
+                return self._plain(200, "OK", "", start_response)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account_id
+        if environ.get("PATH_INFO") == JOBS_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return self._jobs(start_response)
+        if environ.get("REQUEST_METHOD") == "POST" and signed_service(environ) == "iam":
+            answer = self._iam(environ, start_response)
+            if answer is not None:
+                return answer
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(TARGET_PREFIX):
             operation = target[len(TARGET_PREFIX):]
             self.emulator.note_request(operation)
+            region = signed_region(environ, self.region)
+            refusal = self.quotas.check(operation, region) if self.quotas is not None else None
+            if refusal is not None:
+                return self._error(refusal, start_response)
             fault = self.faults.maybe_fail(self.fault_rate())
             if fault is not None:
                 return self._error(fault, start_response)
             if operation in EMULATED:
-                return self._emulate(operation, environ, start_response)
+                return self._emulate(operation, environ, start_response, region)
         try:
             with account_scope(self.account_id):
                 return self.moto_app(environ, start_response)
@@ -59,10 +106,21 @@ class SandboxApp:
             if target:
                 return self._error(ApiError("UnknownOperationException", f"The sandbox does not emulate "
                                             f"{target.split('.', 1)[-1]}.", 400), start_response)
-            return self._plain(501, "Not Implemented", str(exc), start_response)
+            return self._not_implemented(str(exc), start_response)
         except Exception as exc:
             log.exception("Sandbox: moto failed")
             return self._plain(500, "Internal Server Error", f"{type(exc).__name__}: {exc}", start_response)
+
+    @staticmethod
+    def _not_implemented(text: str, start_response: StartResponse) -> list[bytes]:
+        """An XML error SDKs parse (query-protocol shape; S3's parser reads it too): ``NotImplemented``, 501,
+        which botocore does not retry, instead of a body it cannot parse and would retry."""
+        from xml.sax.saxutils import escape
+
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>NotImplemented</Code><Message>{escape(text)}"
+                f"</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>").encode()
+        start_response("501 Not Implemented", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+        return [body]
 
     @staticmethod
     def _plain(status: int, reason: str, text: str, start_response: StartResponse) -> list[bytes]:
@@ -70,7 +128,54 @@ class SandboxApp:
         start_response(f"{status} {reason}", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
         return [body]
 
-    def _emulate(self, operation: str, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    @staticmethod
+    def _with_cors(environ: dict[str, Any], start_response: StartResponse) -> StartResponse:
+        """Grant the requesting origin (only with ``cors=True``): echo it, allow every method and the
+        headers the preflight asked for, expose the AWS request id."""
+        origin = environ.get("HTTP_ORIGIN")
+        if not origin:
+            return start_response
+        asked = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
+
+        def wrapped(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+            kept += [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Methods", CORS_METHODS),
+                     ("Access-Control-Expose-Headers", "x-amzn-RequestId, x-amz-request-id, ETag"),
+                     ("Vary", "Origin")]
+            if asked:
+                kept.append(("Access-Control-Allow-Headers", asked))
+            return start_response(status, kept, exc_info) if exc_info is not None else start_response(status, kept)
+
+        return wrapped
+
+    def _iam(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes] | None:
+        """Answer IAM's SimulatePrincipalPolicy (moto has none); any other IAM call goes on to moto with its
+        body put back."""
+        import io
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        if b"Action=SimulatePrincipalPolicy" not in raw:
+            return None
+        try:
+            with account_scope(self.account_id):
+                body = iamsim.simulate(self.emulator.storage, raw)
+            status = "200 OK"
+        except ApiError as exc:
+            body = iamsim.error_xml(exc)
+            status = f"{exc.status} {'Not Found' if exc.status == 404 else 'Bad Request'}"
+        start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(body))),
+                                ("x-amzn-RequestId", str(uuid.uuid4()))])
+        return [body]
+
+    def _jobs(self, start_response: StartResponse) -> list[bytes]:
+        body = json.dumps({"Jobs": self.emulator.job_listing()}, indent=1).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _emulate(self, operation: str, environ: dict[str, Any], start_response: StartResponse,
+                 region: str | None = None) -> list[bytes]:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             raw = environ["wsgi.input"].read(length) if length else b"{}"
@@ -81,7 +186,7 @@ class SandboxApp:
             if not isinstance(request, dict):
                 raise ApiError("SerializationException", "The request body must be a JSON object.")
             with account_scope(self.account_id):
-                result = self.emulator.handle(operation, request)
+                result = self.emulator.handle(operation, request, region)
         except ApiError as exc:
             return self._error(exc, start_response)
         except Exception:

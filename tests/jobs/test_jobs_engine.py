@@ -65,7 +65,8 @@ def test_queue_keeps_at_most_k_in_progress_and_all_succeed(make_sandbox, tmp_pat
 
 
 def test_limit_exceeded_keeps_jobs_queued_until_a_slot_frees(make_sandbox, tmp_path):
-    sb = make_sandbox(job_seconds=0.3, max_concurrent_jobs=2)
+    # jobs long enough that starts paced at the Start quota (5 per second) still meet the limit of 2
+    sb = make_sandbox(job_seconds=1.0, max_concurrent_jobs=2)
     videos = _fill(sb, 6)
     conn = connect(sb)
     scope = resolve_scope(conn.client, "us-east-1", sb.endpoint_url)
@@ -256,7 +257,8 @@ def test_completions_arrive_through_sqs_with_polling_only_as_fallback(make_sandb
     url = setup_completion_queue(conn.client, topic)
     attrs = conn.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
     assert json.loads(attrs["Policy"])["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == topic
-    settings = JobSettings(notification=NotificationChannel(topic, "arn:aws:iam::123456789012:role/Rekognition"))
+    # a role Rekognition may publish through (the sandbox, like AWS, sends nothing through a missing one)
+    settings = JobSettings(notification=NotificationChannel(topic, sb.create_notification_role()))
     with JobStore(tmp_path / "jobs.sqlite3") as store:
         from gui.core.engine import JobPreferences
 

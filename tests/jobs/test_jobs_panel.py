@@ -207,6 +207,10 @@ def test_jobs_of_another_region_keep_running_while_the_list_shows_this_one(qtbot
     sb = make_sandbox(seed_demo=True, job_seconds=0.3)
     conn = connect(sb)
     videos = demo_videos(conn)[:2]
+    sb.create_bucket("videos-eu", region="eu-west-1")  # Rekognition reads only buckets of its own region
+    for v in videos:
+        sb.put_object("videos-eu", v.key, conn.client("s3").get_object(Bucket=v.bucket, Key=v.key)["Body"].read())
+    videos = [replace(v, bucket="videos-eu") for v in videos]
     elsewhere = Scope(sb.account_id, "eu-west-1", sb.endpoint_url)
     with JobStore(paths.jobs_db) as store:  # queued by another process (the CLI) in another region
         store.add_jobs([new_job(v.bucket, v.key, JobSettings(), elsewhere) for v in videos])

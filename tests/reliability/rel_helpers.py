@@ -35,6 +35,15 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: fl
         time.sleep(interval)
 
 
+def service_jobs(endpoint_url: str) -> list[dict[str, Any]]:
+    """The jobs the sandbox started, as its own ``GET /_sandbox/jobs`` lists them (JobId, Bucket, Key,
+    ClientRequestToken, Status, ...): the service's view, whichever process the sandbox runs in."""
+    import urllib.request
+
+    with urllib.request.urlopen(endpoint_url + "/_sandbox/jobs", timeout=30) as resp:
+        return list(json.load(resp)["Jobs"])
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -688,7 +688,7 @@ CATALOGUE = [
     Case("bucket-deleted-after-queueing", bucket_deleted_after_queueing, INVALID_S3_OBJECT),
     Case("text-file-named-mp4", text_file_named_mp4,
          "FAILED: s3://demo-videos/incoming/not-really-a-video.mp4: Unsupported codec/format: the file is not "
-         "an MP4 or MOV video.", 1),
+         "an MP4, MOV or AVI video.", 1),
     Case("truncated-mp4", truncated_mp4,
          "FAILED: s3://demo-videos/incoming/truncated-upload.mp4: Corrupt or truncated 'mdat' box.", 1),
     Case("video-too-large", video_too_large,

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 
 import pytest
-from rel_helpers import CLI_FAST, cli_command, conn_args, peek_counts, raw_failures, wait_until
+from rel_helpers import CLI_FAST, cli_command, conn_args, peek_counts, raw_failures, service_jobs, wait_until
 
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import BUSY_TIMEOUT_MS, JobStore, Scope, new_job
@@ -172,9 +172,9 @@ def test_window_and_cli_write_the_same_store_at_once(make_sandbox, tmp_path):
 
     # The CLI's jobs: one row per video, all succeeded, one sandbox job each.
     assert len(cli_rows) == VIDEOS and {r.status for r in cli_rows} == {JobStatus.SUCCEEDED}
-    names = Counter(j["Video"]["S3Object"]["Name"] for j in sb.jobs())
+    names = Counter(j["Key"] for j in service_jobs(sb.endpoint_url))
     assert len(names) == VIDEOS and set(names.values()) == {1}
-    assert {r.job_id for r in cli_rows} == {j["JobId"] for j in sb.jobs()}
+    assert {r.job_id for r in cli_rows} == {j["JobId"] for j in service_jobs(sb.endpoint_url)}
 
     # The window's rows: every one it wrote is there, in the state it last set.
     assert len(window_rows) == 4 * writer.rounds

@@ -11,7 +11,16 @@ import time
 from collections import Counter
 
 import pytest
-from rel_helpers import CLI_FAST, cli_command, conn_args, peek_counts, raw_failures, store_records, wait_until
+from rel_helpers import (
+    CLI_FAST,
+    cli_command,
+    conn_args,
+    peek_counts,
+    raw_failures,
+    service_jobs,
+    store_records,
+    wait_until,
+)
 
 from gui.core.jobstates import JobStatus
 from gui.core.paths import resolve_paths
@@ -87,8 +96,8 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(make_sandbox, tmp_p
     assert "queued 0 new job(s)" in err  # the restart added nothing: every video was already queued
 
     # From the sandbox's side: exactly one job per video, all succeeded.
-    sandbox_jobs = sb.jobs()
-    per_video = Counter(j["Video"]["S3Object"]["Name"] for j in sandbox_jobs)
+    sandbox_jobs = service_jobs(sb.endpoint_url)
+    per_video = Counter(j["Key"] for j in sandbox_jobs)
     assert len(per_video) == VIDEOS and set(per_video.values()) == {1}, per_video.most_common(3)
     assert {j["Status"] for j in sandbox_jobs} == {"SUCCEEDED"}
     assert sb.faults_injected > 0 and sb.start_requests > VIDEOS  # faults happened and were retried

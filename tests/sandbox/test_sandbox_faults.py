@@ -8,6 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 from sandbox_testkit import CLIP, DEMO, client, start
 
+# These tests send tens of calls back to back to measure fault injection; the request-rate quotas
+# (test_sandbox_quotas.py) would refuse most of them first, so they are off here.
+NO_QUOTAS = {"start_tps": 0, "get_tps": 0}
 FAULT_STATUS = {"ThrottlingException": 500, "ProvisionedThroughputExceededException": 400,
                 "InternalServerError": 500}
 
@@ -24,7 +27,7 @@ def _outcomes(rek, calls: int) -> list[str]:
 
 
 def test_every_call_faults_at_rate_one_and_no_job_starts(make_sandbox):
-    sb = make_sandbox(seed_demo=True, job_seconds=0.05, fault_rate=1.0)
+    sb = make_sandbox(**NO_QUOTAS, seed_demo=True, job_seconds=0.05, fault_rate=1.0)
     rek = client(sb, "rekognition")
     seen = Counter()
     for _ in range(30):
@@ -41,7 +44,7 @@ def test_every_call_faults_at_rate_one_and_no_job_starts(make_sandbox):
 
 
 def test_modelled_exception_classes_are_raised(make_sandbox):
-    sb = make_sandbox(seed_demo=True, fault_rate=1.0, fault_seed=3)
+    sb = make_sandbox(**NO_QUOTAS, seed_demo=True, fault_rate=1.0, fault_seed=3)
     rek = client(sb, "rekognition")
     classes = (rek.exceptions.ThrottlingException, rek.exceptions.ProvisionedThroughputExceededException,
                rek.exceptions.InternalServerError)
@@ -51,8 +54,8 @@ def test_modelled_exception_classes_are_raised(make_sandbox):
 
 
 def test_rate_is_roughly_the_share_and_reproducible_with_a_seed(make_sandbox):
-    a = make_sandbox(fault_rate=0.3, fault_seed=42)
-    b = make_sandbox(fault_rate=0.3, fault_seed=42)
+    a = make_sandbox(**NO_QUOTAS, fault_rate=0.3, fault_seed=42)
+    b = make_sandbox(**NO_QUOTAS, fault_rate=0.3, fault_seed=42)
     first, second = _outcomes(client(a, "rekognition"), 150), _outcomes(client(b, "rekognition"), 150)
     assert first == second
     faults = sum(o in FAULT_STATUS for o in first)
@@ -61,7 +64,7 @@ def test_rate_is_roughly_the_share_and_reproducible_with_a_seed(make_sandbox):
 
 
 def test_rate_changes_at_run_time(make_sandbox):
-    sb = make_sandbox(fault_rate=1.0)
+    sb = make_sandbox(**NO_QUOTAS, fault_rate=1.0)
     rek = client(sb, "rekognition")
     assert set(_outcomes(rek, 5)) <= set(FAULT_STATUS)
     sb.fault_rate = 0.0
@@ -81,7 +84,7 @@ def _seed_with(pattern: list[bool], rate: float) -> int:
 
 def test_botocore_retries_get_through_and_start_exactly_one_job(make_sandbox):
     seed = _seed_with([True, False, False], 0.5)  # one fault, then a retry that passes
-    sb = make_sandbox(seed_demo=True, job_seconds=0.05, fault_rate=0.5, fault_seed=seed)
+    sb = make_sandbox(**NO_QUOTAS, seed_demo=True, job_seconds=0.05, fault_rate=0.5, fault_seed=seed)
     rek = client(sb, "rekognition", retries=3)
     job = start(rek, ClientRequestToken="retry-me")
     assert sb.start_requests == 2 and sb.faults_injected == 1

@@ -39,9 +39,9 @@ def test_padding_keeps_a_clip_playable():
     ("data", "fragment"),
     [
         (b"", "too small"),
-        (b"hello, I am a text file pretending to be a video\n" * 3, "not an MP4 or MOV"),
+        (b"hello, I am a text file pretending to be a video\n" * 3, "not an MP4, MOV or AVI"),
         (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", "no MP4/MOV movie header"),
-        (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "not an MP4 or MOV"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 100, "not an MP4, MOV or AVI"),
     ],
 )
 def test_non_videos_are_refused(data, fragment):

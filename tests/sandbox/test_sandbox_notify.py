@@ -32,7 +32,7 @@ def _receive(sb: Any, queue_url: str, timeout: float = 5.0) -> list[dict[str, An
 def test_completion_is_published_with_the_aws_payload(fast_sandbox):
     topic_arn, queue_url = _queue_for_topic(fast_sandbox, "AmazonRekognitionNotifyTest")
     rek = client(fast_sandbox, "rekognition")
-    role = f"arn:aws:iam::{fast_sandbox.account_id}:role/RekognitionPublish"
+    role = fast_sandbox.create_notification_role()  # trusted by Rekognition, AmazonRekognitionServiceRole
     before = time.time()
     job = start(rek, JobTag="batch-7", NotificationChannel={"SNSTopicArn": topic_arn, "RoleArn": role})
     messages = _receive(fast_sandbox, queue_url)
@@ -56,7 +56,7 @@ def test_completion_is_published_with_the_aws_payload(fast_sandbox):
 def test_failed_jobs_are_notified_too_and_each_job_once(fast_sandbox):
     topic_arn, queue_url = _queue_for_topic(fast_sandbox, "AmazonRekognitionNotifyFailed")
     rek = client(fast_sandbox, "rekognition")
-    channel = {"SNSTopicArn": topic_arn, "RoleArn": f"arn:aws:iam::{fast_sandbox.account_id}:role/R"}
+    channel = {"SNSTopicArn": topic_arn, "RoleArn": fast_sandbox.create_notification_role()}
     job = start(rek, key="incoming/not-really-a-video.mp4", NotificationChannel=channel)
     messages = _receive(fast_sandbox, queue_url)
     payloads = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
@@ -80,9 +80,9 @@ def test_no_notification_without_a_channel(fast_sandbox):
 def test_a_missing_topic_does_not_break_the_job(fast_sandbox, caplog):
     rek = client(fast_sandbox, "rekognition")
     arn = f"arn:aws:sns:{REGION}:{fast_sandbox.account_id}:AmazonRekognitionDoesNotExist"
-    job = start(rek, NotificationChannel={"SNSTopicArn": arn, "RoleArn": f"arn:aws:iam::{fast_sandbox.account_id}:role/R"})
+    job = start(rek, NotificationChannel={"SNSTopicArn": arn, "RoleArn": fast_sandbox.create_notification_role()})
     deadline = time.monotonic() + 5
-    while not next(j for j in fast_sandbox.jobs() if j["JobId"] == job)["notified"]:
+    while not next(j for j in fast_sandbox.jobs() if j["JobId"] == job)["notification_problem"]:
         assert time.monotonic() < deadline
         time.sleep(0.02)
     assert rek.get_label_detection(JobId=job)["JobStatus"] == "SUCCEEDED"
