@@ -164,12 +164,13 @@ class MotoAccount:
     """Direct access to one account's moto backends (no HTTP)."""
 
     def __init__(self, account_id: str, region: str) -> None:
-        from gui.sandbox import fastlist
+        from gui.sandbox import fastlist, fastrange
 
         self.account_id = account_id
         self.region = region
         install_bucket_namespace()
         fastlist.install()
+        fastrange.install()
 
     @property
     def s3(self) -> Any:
