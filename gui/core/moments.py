@@ -19,12 +19,12 @@ import numpy as np
 from gui.core.boxes import Box, boxes_of, draw_boxes
 from gui.core.frames import Frame, Video
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, Detection, ResultsStore
-from gui.core.s3range import ObjectPin
+from gui.core.s3range import ObjectPin, RangeSource
 
 log = logging.getLogger(__name__)
 
 PAGE = 2000
-THUMBNAIL_SIZE = (64, 40)
+THUMBNAIL_SIZE = (56, 32)
 THUMBNAIL_CACHE_BYTES = 32 * 1024 * 1024
 
 
@@ -221,3 +221,105 @@ class ThumbnailCache:
 def thumbnail_folder(store: ResultsStore) -> Path:
     """Beside the results cache: ``<data dir>/thumbnails``."""
     return Path(store.path).parent / "thumbnails"
+
+
+class JobFrames:
+    """Everything needed to show a job's moments, opened lazily on the first (worker-thread) use.
+
+    One :class:`RangeSource` (shared block cache) serves two decoders: one for the frame view (kept
+    positioned for playback) and one for thumbnails, so making thumbnails never moves the view's decoder.
+    ``client`` returns the boto3 S3 client (called on the worker: creating it may read credentials)."""
+
+    MAX_LABELS = 64  # label timelines kept
+
+    def __init__(self, store: ResultsStore, job_id: str, pin: ObjectPin, client: Any,
+                 *, thumbnails: ThumbnailCache | None = None) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.pin = pin
+        self._client = client
+        self.thumbnails = thumbnails
+        self._lock = threading.Lock()
+        self._source: RangeSource | None = None
+        self._video: Video | None = None
+        self._thumb_video: Video | None = None
+        self._index: BoxIndex | None = None
+        self._moments: dict[tuple[str, str], LabelMoments] = {}
+
+    def source(self) -> RangeSource:
+        with self._lock:
+            if self._source is None:
+                self._source = RangeSource(self._client(), self.pin)
+            return self._source
+
+    def video(self) -> Video:
+        source = self.source()
+        with self._lock:
+            if self._video is None:
+                self._video = Video(source)
+            return self._video
+
+    def boxes(self) -> BoxIndex:
+        with self._lock:
+            index = self._index
+        if index is None:
+            index = BoxIndex.from_store(self.store, self.job_id)
+            with self._lock:
+                self._index = index
+        return index
+
+    def moments(self, label: str, aggregation: str = TIMESTAMPS) -> LabelMoments:
+        key = (label, aggregation)
+        with self._lock:
+            found = self._moments.get(key)
+        if found is None:
+            found = LabelMoments.from_store(self.store, self.job_id, label, aggregation)
+            with self._lock:
+                if len(self._moments) >= self.MAX_LABELS:
+                    self._moments.pop(next(iter(self._moments)))
+                self._moments[key] = found
+        return found
+
+    def render(self, ms: float, cancel: Any = None) -> Rendered:
+        """The frame at ``ms`` (boxes drawn when any; ``Rendered.frame.rgb`` is the plain frame)."""
+        return render_moment(self.video(), self.boxes(), ms, boxes=True, cancel=cancel)
+
+    def step(self, ms: float, frames: int) -> Rendered:
+        """The frame ``frames`` (+1 or -1) away from the one shown at ``ms``."""
+        video = self.video()
+        frame = video.frame_at(ms)
+        frame = video.next_frame(frame) if frames > 0 else video.previous_frame(frame)
+        found = tuple(boxes_of(self.boxes().at(frame)))
+        return Rendered(frame, found, draw_boxes(frame.rgb, found) if found else frame.rgb)
+
+    def thumbnail(self, label: str, aggregation: str = TIMESTAMPS,
+                  size: tuple[int, int] = THUMBNAIL_SIZE) -> bytes | None:
+        """A PNG of the label's best detection (its box, else the frame), from the disk cache when there."""
+        from gui.core.boxes import crop, png_bytes
+
+        best = self.moments(label, aggregation).best()
+        if best is None:
+            return None
+        ms = moment_ms(best, aggregation)
+        key = ThumbnailCache.key(self.job_id, label, ms, size)
+        if self.thumbnails is not None:
+            cached = self.thumbnails.get(key)
+            if cached is not None:
+                return cached
+        source = self.source()
+        with self._lock:
+            if self._thumb_video is None:
+                self._thumb_video = Video(source, frame_cache_bytes=8 * 1024 * 1024)
+            video = self._thumb_video
+        frame = video.frame_at(ms)
+        png = png_bytes(crop(frame.rgb, best_box(best), size))
+        if self.thumbnails is not None:
+            self.thumbnails.put(key, png)
+        return png
+
+    def close(self) -> None:
+        with self._lock:
+            videos = [v for v in (self._video, self._thumb_video) if v is not None]
+            self._video = self._thumb_video = None
+        for video in videos:
+            video.close()
