@@ -309,7 +309,8 @@ class Video:
             return found
         rgb = av_frame.to_ndarray(format="rgb24")
         if self._steps:
-            rgb = np.ascontiguousarray(np.rot90(rgb, self._steps))
+            rgb = np.rot90(rgb, self._steps)
+        rgb = np.ascontiguousarray(rgb)  # rows may be padded to FFmpeg's line alignment
         duration = av_frame.duration or self._frame_pts
         frame = Frame(
             pts=int(av_frame.pts),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPaintEvent, QPalette, QPixmap, QShortcut
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
@@ -43,6 +44,7 @@ def frames_pool() -> QThreadPool:
 
 def to_qimage(rgb: Any) -> QImage:
     """A QImage owning a copy of an (H, W, 3) uint8 array (safe to build on a worker thread)."""
+    rgb = np.ascontiguousarray(rgb)
     height, width = int(rgb.shape[0]), int(rgb.shape[1])
     image = QImage(rgb.data, width, height, int(rgb.strides[0]), QImage.Format.Format_RGB888)
     return image.copy()

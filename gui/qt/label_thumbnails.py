@@ -48,5 +48,7 @@ def attach_thumbnails(table: QTableView, frame_view: Any) -> ThumbnailDelegate:
     table.setItemDelegateForColumn(0, delegate)
     header = table.verticalHeader()
     header.setDefaultSectionSize(max(header.defaultSectionSize(), ROW_HEIGHT))
+    columns = table.horizontalHeader()
+    columns.resizeSection(0, columns.sectionSize(0) + THUMBNAIL_SIZE[0] + 8)
     frame_view.thumbnailReady.connect(delegate.add)
     return delegate
