@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTableV
 from gui.core.moments import THUMBNAIL_SIZE
 
 ROW_HEIGHT = THUMBNAIL_SIZE[1] + 4
+EXTRA_WIDTH = THUMBNAIL_SIZE[0] + 8  # what column 0 needs on top of the label's text
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -48,7 +49,5 @@ def attach_thumbnails(table: QTableView, frame_view: Any) -> ThumbnailDelegate:
     table.setItemDelegateForColumn(0, delegate)
     header = table.verticalHeader()
     header.setDefaultSectionSize(max(header.defaultSectionSize(), ROW_HEIGHT))
-    columns = table.horizontalHeader()
-    columns.resizeSection(0, columns.sectionSize(0) + THUMBNAIL_SIZE[0] + 8)
     frame_view.thumbnailReady.connect(delegate.add)
     return delegate

@@ -44,7 +44,7 @@ from gui.core.results_fetch import FetchProgress
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, LabelSummary, ResultsStore, ResultSummary
 from gui.qt.results_models import DetectionsModel, LabelFilterProxy, LabelSummaryModel
 from gui.qt.frame_view import FrameView
-from gui.qt.label_thumbnails import attach_thumbnails
+from gui.qt.label_thumbnails import EXTRA_WIDTH, attach_thumbnails
 from gui.qt.timeline import DEFAULT_BINS, TimelineData, TimelineWidget, format_ms, timeline_from_runs
 from gui.qt.workers import Task, TaskRegistry
 
@@ -326,7 +326,7 @@ class ResultsView(QWidget):
         for col, sample in enumerate(
             ("Shipping Container", "Occurrences", "Max conf.", "Mean conf.", "00:00:00.000", "00:00:00.000")
         ):
-            summary.resizeSection(col, w(sample))
+            summary.resizeSection(col, w(sample) + (EXTRA_WIDTH if col == 0 else 0))
         detections = self.detectionsTable.horizontalHeader()
         samples = {
             "timestamp": "00:00:00.000",
