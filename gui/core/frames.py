@@ -15,7 +15,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -100,6 +100,7 @@ class Video:
         self._last_pts: int | None = None
         self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._frames_bytes = 0
+        self._rotation_known = False
 
     # -- opening ------------------------------------------------------------------------------------------
 
@@ -108,8 +109,11 @@ class Video:
         return self.source.pin.uri
 
     def info(self) -> VideoInfo:
+        """Size as displayed, rotation, rate, duration (decodes the first frame if none was decoded yet)."""
         with self._lock:
             self._open()
+            if not self._rotation_known:
+                self._first_frame()
             assert self._info is not None
             return self._info
 
@@ -141,24 +145,20 @@ class Video:
             duration_ms = int(stream.duration * self._tb * 1000)
         elif container.duration:
             duration_ms = int(container.duration / 1000)
-        first = self._first_frame()
-        self._steps = _rotation_steps(getattr(first, "rotation", 0))
-        width, height = int(stream.codec_context.width), int(stream.codec_context.height)
-        if self._steps % 2:
-            width, height = height, width
         self._info = VideoInfo(
-            width=width,
-            height=height,
-            rotation=self._steps * 90,
+            width=int(stream.codec_context.width),
+            height=int(stream.codec_context.height),
+            rotation=0,  # known once a frame is decoded (the display matrix travels with the frames)
             frame_rate=float(rate),
             duration_ms=duration_ms,
             codec=str(stream.codec_context.name),
             container=str(container.format.name),
         )
+        self._rotation_known = False
 
     def _first_frame(self) -> Any:
         """Decode the first frame (it tells the display rotation); leaves the decoder positioned after it."""
-        self._decoder = self._container.decode(self._stream)
+        self._seek(self._start_pts)
         try:
             frame = next(self._decoder)
         except StopIteration:
@@ -170,6 +170,14 @@ class Video:
         self._last_pts = frame.pts
         self._remember(frame)
         return frame
+
+    def _learn_rotation(self, av_frame: Any) -> None:
+        self._steps = _rotation_steps(getattr(av_frame, "rotation", 0))
+        self._rotation_known = True
+        assert self._info is not None
+        if self._steps % 2:
+            self._info = replace(self._info, width=self._info.height, height=self._info.width)
+        self._info = replace(self._info, rotation=self._steps * 90)
 
     def _error(self, exc: BaseException, file: RangeFile | None, what: str) -> Exception:
         """A fetch error raised inside FFmpeg's read callback wins over FFmpeg's own error."""
@@ -275,6 +283,8 @@ class Video:
                     self._last_pts = None
                     if previous is not None:
                         return self._remember(previous)
+                    if not self._rotation_known:  # not a single frame ever came out
+                        raise _undecodable(self.uri, "it has no decodable frame") from None
                     raise self._past_end(ms) from None
                 if frame.pts is None:
                     continue
@@ -304,6 +314,8 @@ class Video:
         self._last_pts = None
 
     def _remember(self, av_frame: Any) -> Frame:
+        if not self._rotation_known:
+            self._learn_rotation(av_frame)
         found = self._frames.get(av_frame.pts)
         if found is not None:
             return found

@@ -234,7 +234,8 @@ class RangeSource:
 class RangeFile(io.RawIOBase):
     """A read-only, seekable binary file over a :class:`RangeSource` (one position per file).
 
-    Sequential reads fetch ahead (doubling up to the source's limit); a seek starts over with one block."""
+    A read fetches the missing blocks it spans in one GET; reads that continue where the previous one
+    ended also fetch ahead (doubling up to the source's limit); a seek starts over without read-ahead."""
 
     def __init__(self, source: RangeSource) -> None:
         super().__init__()
@@ -242,7 +243,7 @@ class RangeFile(io.RawIOBase):
         self._size = source.size
         self._pos = 0
         self._ahead = 0
-        self._last_block = -2  # the block the previous read ended in
+        self._last_end = -1  # where the previous read ended
         self.cancel: Callable[[], bool] | None = None  # returns True to stop reading (raises OSError)
         self.error: VideoUnavailable | None = None  # the last fetch refusal (FFmpeg only sees an I/O error)
 
@@ -286,24 +287,26 @@ class RangeFile(io.RawIOBase):
         if self.cancel is not None and self.cancel():
             raise OSError("reading cancelled")
         bs = self.source.block_size
-        out = bytearray()
         pos = self._pos
-        while len(out) < size:
-            index, offset = divmod(pos, bs)
-            if index == self._last_block + 1:  # sequential: fetch further ahead
-                self._ahead = min(self.source.max_read_ahead - 1, max(1, self._ahead * 2))
-            elif index != self._last_block:  # a jump: one block, then grow again
-                self._ahead = 0
+        first, last = pos // bs, (pos + size - 1) // bs
+        if pos == self._last_end:  # where the previous read ended: read further ahead each time
+            self._ahead = min(self.source.max_read_ahead - 1, max(1, self._ahead * 2))
+        else:  # a seek: just what is asked, then grow again
+            self._ahead = 0
+        out = bytearray()
+        for index in range(first, last + 1):
             try:
-                block = self.source.block(index, self._ahead)
+                # one GET for every missing block up to the end of this read (plus the read-ahead)
+                block = self.source.block(index, last - index + self._ahead)
             except VideoUnavailable as exc:
                 self.error = exc
                 raise
+            offset = pos - index * bs
             piece = block[offset : offset + size - len(out)]
             if not piece:
                 break
             out += piece
             pos += len(piece)
-            self._last_block = index
+        self._last_end = pos
         self._pos = pos
         return bytes(out)
