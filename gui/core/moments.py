@@ -285,10 +285,11 @@ class JobFrames:
         return render_moment(self.video(), self.boxes(), ms, boxes=True, cancel=cancel)
 
     def step(self, ms: float, frames: int) -> Rendered:
-        """The frame ``frames`` (+1 or -1) away from the one shown at ``ms``."""
+        """The frame ``frames`` frames after (or before, when negative) the one shown at ``ms``."""
         video = self.video()
         frame = video.frame_at(ms)
-        frame = video.next_frame(frame) if frames > 0 else video.previous_frame(frame)
+        for _ in range(abs(frames)):
+            frame = video.next_frame(frame) if frames > 0 else video.previous_frame(frame)
         found = tuple(boxes_of(self.boxes().at(frame)))
         return Rendered(frame, found, draw_boxes(frame.rgb, found) if found else frame.rgb)
 

@@ -213,6 +213,7 @@ class FrameView(QWidget):
         self._request = 0
         self._running: Worker | None = None
         self._pending: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
+        self._running_task: tuple[Callable[..., Any] | None, tuple[Any, ...]] = (None, ())
         self._shown: Shown | None = None
         self._ms = 0.0
         self._thumb_worker: Worker | None = None
@@ -359,13 +360,21 @@ class FrameView(QWidget):
 
     @Slot()
     def next_frame(self) -> None:
-        self.pause()
-        self._submit(_render_task, (self._frame_anchor(), 1))
+        self._step(1)
 
     @Slot()
     def previous_frame(self) -> None:
+        self._step(-1)
+
+    def _step(self, frames: int) -> None:
+        """Steps add up: a key pressed again before the last step arrived goes one frame further."""
         self.pause()
-        self._submit(_render_task, (self._frame_anchor(), -1))
+        anchor, count = self._frame_anchor(), 0
+        for fn, args in (self._pending or (None, ()), self._running_task):
+            if fn is _render_task and args[1]:
+                anchor, count = args
+                break
+        self._submit(_render_task, (anchor, count + frames))
 
     def _frame_anchor(self) -> float:
         shown = self._shown
@@ -432,6 +441,7 @@ class FrameView(QWidget):
             return
         fn, args = self._pending
         self._pending = None
+        self._running_task = (fn, args)
         self._request += 1
         worker = Worker(fn, frames, self._request, *args)
         worker.signals.result.connect(self._on_shown)
@@ -482,6 +492,7 @@ class FrameView(QWidget):
     @Slot()
     def _on_finished(self) -> None:
         self._running = None
+        self._running_task = (None, ())
         if self._pending is not None:
             self._run_pending()
         elif self.playing:
