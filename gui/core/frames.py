@@ -25,7 +25,7 @@ from gui.core.s3range import PAST_END, UNDECODABLE, RangeFile, RangeSource, Vide
 
 log = logging.getLogger(__name__)
 
-FRAME_CACHE_BYTES = 96 * 1024 * 1024
+FRAME_CACHE_BYTES = 32 * 1024 * 1024
 AV_BUFFER_SIZE = 64 * 1024
 
 

@@ -14,9 +14,11 @@ mixing two files. Every refusal becomes a :class:`VideoUnavailable` with a one-l
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +28,22 @@ from gui.core.errors import KnownError, error_code, explain, http_status
 BLOCK_SIZE = 128 * 1024
 CACHE_BYTES = 64 * 1024 * 1024
 MAX_READ_AHEAD = 8  # blocks fetched in one GET while reading sequentially (1 MiB)
+FIRST_BLOCKS = 1  # the first GET: the container's header
+TAIL_BLOCKS = 2  # fetched in the background on opening: where an MP4's moov usually is
+READ_AHEAD_WAIT = 30.0  # seconds a reader waits for a block on its way before fetching it itself
+
+log = logging.getLogger(__name__)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _read_ahead_pool() -> ThreadPoolExecutor:
+    """Two threads for every source's background read-ahead (bounded, shared, started on first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-read-ahead")
+        return _pool
 
 DENIED = "denied"
 GONE = "gone"
@@ -123,33 +141,68 @@ class RangeSource:
         self.requests = 0
         self._head: ObjectHead | None = None
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
+        self._queued: dict[int, threading.Event] = {}  # blocks a background read-ahead will fetch
         self._lock = threading.Lock()
         self._fetch_lock = threading.Lock()  # one GET at a time per object: no duplicate downloads
 
     # -- the object ---------------------------------------------------------------------------------------
 
-    def head(self) -> ObjectHead:
-        """HEAD once (pinned to the job's version or submission time); raises :class:`VideoUnavailable`."""
-        with self._lock:
-            if self._head is not None:
-                return self._head
+    def _pinned(self) -> dict[str, Any]:
         pin = self.pin
         kwargs: dict[str, Any] = {"Bucket": pin.bucket, "Key": pin.key}
         if pin.version_id:
             kwargs["VersionId"] = pin.version_id
         elif pin.unmodified_since is not None:
             kwargs["IfUnmodifiedSince"] = datetime.fromtimestamp(pin.unmodified_since, UTC)
+        return kwargs
+
+    def head(self) -> ObjectHead:
+        """What the object is, learnt once with the first ranged GET (its first blocks, pinned to the job's
+        version or submission time), which saves a HEAD round trip; raises :class:`VideoUnavailable`."""
+        with self._lock:
+            if self._head is not None:
+                return self._head
+        pin = self.pin
+        first = FIRST_BLOCKS * self.block_size
         try:
-            response = self.client.head_object(**kwargs)
+            response = self.client.get_object(**self._pinned(), Range=f"bytes=0-{first - 1}")
+            data = response["Body"].read()
         except Exception as exc:
+            if error_code(exc) == "InvalidRange" or http_status(exc) == 416:
+                return self._checked(self._head_object())  # no byte 0: an empty object
             raise _unavailable(exc, pin) from exc
         self.requests += 1
+        self.bytes_fetched += len(data)
+        total = str(response.get("ContentRange") or "").rpartition("/")[2]
         head = ObjectHead(
+            size=int(total) if total.isdigit() else int(response.get("ContentLength") or len(data)),
+            etag=str(response.get("ETag") or ""),
+            version_id=response.get("VersionId"),
+            last_modified=response.get("LastModified"),
+        )
+        head = self._checked(head)
+        self._store(0, data)
+        last_block = (head.size - 1) // self.block_size
+        if last_block >= 4 * FIRST_BLOCKS:  # the index of most camera files is at the end: ask for it now
+            self.prefetch(last_block - TAIL_BLOCKS + 1, TAIL_BLOCKS)
+        return head
+
+    def _head_object(self) -> ObjectHead:
+        try:
+            response = self.client.head_object(**self._pinned())
+        except Exception as exc:
+            raise _unavailable(exc, self.pin) from exc
+        self.requests += 1
+        return ObjectHead(
             size=int(response.get("ContentLength") or 0),
             etag=str(response.get("ETag") or ""),
             version_id=response.get("VersionId"),
             last_modified=response.get("LastModified"),
         )
+
+    def _checked(self, head: ObjectHead) -> ObjectHead:
+        """Refuse an object whose size differs from the job's, or an empty one; remember the head."""
+        pin = self.pin
         if pin.size is not None and pin.size > 0 and head.size != pin.size and not pin.version_id:
             raise VideoUnavailable(
                 CHANGED, "Video changed since the job",
@@ -184,10 +237,21 @@ class RangeSource:
             return block
 
     def block(self, index: int, ahead: int = 0) -> bytes:
-        """Block ``index`` (fetched with up to ``ahead`` following blocks in one GET when missing)."""
+        """Block ``index`` (fetched with up to ``ahead`` following blocks in one GET when missing; a block
+        a background read-ahead is fetching is waited for, not fetched twice)."""
         found = self._cached(index)
         if found is not None:
             return found
+        with self._lock:
+            pending = self._queued.get(index)
+        if pending is not None:
+            pending.wait(READ_AHEAD_WAIT)
+            found = self._cached(index)
+            if found is not None:
+                return found
+        return self._fetch(index, ahead, background=False)
+
+    def _fetch(self, index: int, ahead: int, *, background: bool) -> bytes:
         with self._fetch_lock:
             found = self._cached(index)  # another reader fetched it meanwhile
             if found is not None:
@@ -196,10 +260,16 @@ class RangeSource:
             last_block = (size - 1) // self.block_size
             count = 1
             while count <= ahead and index + count <= last_block and self._cached(index + count) is None:
+                if not background and (index + count) in self._queued:
+                    break  # on its way already
                 count += 1
             start = index * self.block_size
             end = min(size, (index + count) * self.block_size) - 1
             data = self._get(start, end)
+        return self._store(index, data)
+
+    def _store(self, index: int, data: bytes) -> bytes:
+        """Cache ``data`` (starting at block ``index``) as blocks; returns the first."""
         blocks = [data[i : i + self.block_size] for i in range(0, len(data), self.block_size)]
         with self._lock:
             for n, piece in enumerate(blocks):
@@ -209,12 +279,47 @@ class RangeSource:
                 self._blocks.popitem(last=False)
         return blocks[0] if blocks else b""
 
+    def prefetch(self, index: int, count: int) -> None:
+        """Fetch up to ``count`` blocks from ``index`` in the background (while FFmpeg decodes what it has).
+
+        Nothing starts while at least half of them are there or on their way; then the missing ones go
+        in one GET, so a sequential reader costs one request per chunk, not one per block."""
+        if count <= 0:
+            return
+        last_block = (self.size - 1) // self.block_size
+        window = range(max(0, index), min(last_block, index + count - 1) + 1)
+        with self._lock:
+            missing = [i for i in window if i not in self._blocks and i not in self._queued]
+            if not missing or len(missing) <= len(window) // 2:
+                return
+            run = [missing[0]]
+            for i in missing[1:]:
+                if i != run[-1] + 1:
+                    break
+                run.append(i)
+            event = threading.Event()
+            for i in run:
+                self._queued[i] = event
+        _read_ahead_pool().submit(self._prefetch, run[0], len(run), event)
+
+    def _prefetch(self, index: int, count: int, event: threading.Event) -> None:
+        try:
+            self._fetch(index, count - 1, background=True)
+        except Exception:  # the reader that needs these bytes meets the same error and reports it
+            log.debug("read-ahead of %s failed", self.pin.uri, exc_info=True)
+        finally:
+            with self._lock:
+                for i in range(index, index + count):
+                    if self._queued.get(i) is event:
+                        del self._queued[i]
+            event.set()
+
     def _get(self, start: int, end: int) -> bytes:
         head = self.head()
         kwargs: dict[str, Any] = {"Bucket": self.pin.bucket, "Key": self.pin.key, "Range": f"bytes={start}-{end}"}
         if self.pin.version_id:
             kwargs["VersionId"] = self.pin.version_id
-        if head.etag:
+        if head.etag:  # the object seen first, or nothing: S3 answers 412 once it was replaced
             kwargs["IfMatch"] = head.etag
         try:
             response = self.client.get_object(**kwargs)
@@ -234,8 +339,9 @@ class RangeSource:
 class RangeFile(io.RawIOBase):
     """A read-only, seekable binary file over a :class:`RangeSource` (one position per file).
 
-    A read fetches the missing blocks it spans in one GET; reads that continue where the previous one
-    ended also fetch ahead (doubling up to the source's limit); a seek starts over without read-ahead."""
+    A read fetches the missing blocks it spans in one GET, then the next blocks are fetched in the
+    background while the caller works on what it got: two after a seek, doubling (up to the source's
+    limit) while reads continue where the previous one ended."""
 
     def __init__(self, source: RangeSource) -> None:
         super().__init__()
@@ -290,14 +396,13 @@ class RangeFile(io.RawIOBase):
         pos = self._pos
         first, last = pos // bs, (pos + size - 1) // bs
         if pos == self._last_end:  # where the previous read ended: read further ahead each time
-            self._ahead = min(self.source.max_read_ahead - 1, max(1, self._ahead * 2))
-        else:  # a seek: just what is asked, then grow again
-            self._ahead = 0
+            self._ahead = min(self.source.max_read_ahead, max(2, self._ahead * 2))
+        else:  # a seek: a little ahead, then more while the reads continue
+            self._ahead = 2
         out = bytearray()
         for index in range(first, last + 1):
             try:
-                # one GET for every missing block up to the end of this read (plus the read-ahead)
-                block = self.source.block(index, last - index + self._ahead)
+                block = self.source.block(index, last - index)  # one GET for the missing blocks of this read
             except VideoUnavailable as exc:
                 self.error = exc
                 raise
@@ -309,4 +414,5 @@ class RangeFile(io.RawIOBase):
             pos += len(piece)
         self._last_end = pos
         self._pos = pos
+        self.source.prefetch(last + 1, self._ahead)
         return bytes(out)

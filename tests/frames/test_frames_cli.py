@@ -11,7 +11,15 @@ import time
 
 import numpy as np
 import pytest
-from frames_support import TEST_BUCKET, client, make_video, mean_abs_diff, png_pixels, reference_at, start_and_wait
+from frames_support import (
+    TEST_BUCKET,
+    client,
+    make_video,
+    mean_abs_diff,
+    png_pixels,
+    reference_at,
+    start_and_wait,
+)
 
 from gui import cli
 from gui.core.palette import PALETTE

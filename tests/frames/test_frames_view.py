@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from frames_support import TEST_BUCKET, Factory, client, make_video, mean_abs_diff, reference_at, start_and_wait
+from frames_support import (
+    TEST_BUCKET,
+    Factory,
+    client,
+    make_video,
+    mean_abs_diff,
+    reference_at,
+    start_and_wait,
+)
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
@@ -242,7 +250,7 @@ def test_empty_or_undecodable_video_says_why(qtbot, sb, tmp_path, pools, body, t
 
 
 def test_access_denied_says_why(qtbot, sb, tmp_path, pools):
-    """moto does not enforce bucket policies: S3's 403 answer to HEAD is given at the HTTP layer, and
+    """moto does not enforce bucket policies: S3's 403 answer to HEAD and GET is given at the HTTP layer, and
     botocore parses it as it would a real one."""
     from botocore.awsrequest import AWSResponse
 
@@ -261,6 +269,7 @@ def test_access_denied_says_why(qtbot, sb, tmp_path, pools):
             c = super().__call__(service, region)
             if service == "s3":
                 c.meta.events.register("before-send.s3.HeadObject", deny)
+                c.meta.events.register("before-send.s3.GetObject", deny)
             return c
 
     job = Job(sb, tmp_path, "view/denied.mp4", make_video(seconds=4, size=SIZE), SCRIPT)
