@@ -100,7 +100,7 @@ def draw_boxes(rgb: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
         return np.asarray(image).copy()
     height, width = rgb.shape[0], rgb.shape[1]
     line = max(1, round(min(width, height) / 180))
-    font = _font(max(10, round(min(width, height) / 28)))
+    font = _font(max(11, round(min(width, height) / 28)))
     draw = ImageDraw.Draw(image)
     for box in boxes:
         x0, y0, x1, y1 = box.pixels(width, height)

@@ -28,8 +28,8 @@ from gui.core.errors import KnownError, error_code, explain, http_status
 BLOCK_SIZE = 128 * 1024
 CACHE_BYTES = 64 * 1024 * 1024
 MAX_READ_AHEAD = 8  # blocks fetched in one GET while reading sequentially (1 MiB)
-FIRST_BLOCKS = 1  # the first GET: the container's header
-TAIL_BLOCKS = 2  # fetched in the background on opening: where an MP4's moov usually is
+FIRST_BLOCKS = 3  # the first GET: the container's header and the first packets FFmpeg probes
+TAIL_BLOCKS = 2  # fetched beside the first GET: where an MP4's moov usually is
 READ_AHEAD_WAIT = 30.0  # seconds a reader waits for a block on its way before fetching it itself
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,8 @@ class RangeSource:
                 return self._head
         pin = self.pin
         first = FIRST_BLOCKS * self.block_size
+        # the end at the same time (a suffix range needs no size): an MP4's index is often there
+        tail = _read_ahead_pool().submit(self._tail, TAIL_BLOCKS * self.block_size)
         try:
             response = self.client.get_object(**self._pinned(), Range=f"bytes=0-{first - 1}")
             data = response["Body"].read()
@@ -182,10 +184,33 @@ class RangeSource:
         )
         head = self._checked(head)
         self._store(0, data)
-        last_block = (head.size - 1) // self.block_size
-        if last_block >= 4 * FIRST_BLOCKS:  # the index of most camera files is at the end: ask for it now
-            self.prefetch(last_block - TAIL_BLOCKS + 1, TAIL_BLOCKS)
+        self._store_tail(head, tail)
         return head
+
+    def _tail(self, length: int) -> tuple[str, bytes] | None:
+        try:
+            response = self.client.get_object(**self._pinned(), Range=f"bytes=-{length}")
+            return str(response.get("ETag") or ""), response["Body"].read()
+        except Exception:  # the first GET meets the same problem and reports it
+            log.debug("tail of %s not fetched", self.pin.uri, exc_info=True)
+            return None
+
+    def _store_tail(self, head: ObjectHead, tail: Any) -> None:
+        """Keep the whole blocks of the tail fetched beside the first GET (if it is the same object)."""
+        try:
+            got = tail.result(timeout=READ_AHEAD_WAIT)
+        except Exception:
+            return
+        if got is None or got[0] != head.etag or not got[1]:
+            return
+        data = got[1]
+        self.requests += 1
+        self.bytes_fetched += len(data)
+        start = head.size - len(data)
+        first_block = -(-start // self.block_size)  # the first block wholly inside the tail
+        skip = first_block * self.block_size - start
+        if skip < len(data):
+            self._store(first_block, data[skip:])
 
     def _head_object(self) -> ObjectHead:
         try:
@@ -340,8 +365,9 @@ class RangeFile(io.RawIOBase):
     """A read-only, seekable binary file over a :class:`RangeSource` (one position per file).
 
     A read fetches the missing blocks it spans in one GET, then the next blocks are fetched in the
-    background while the caller works on what it got: two after a seek, doubling (up to the source's
-    limit) while reads continue where the previous one ended."""
+    background while the caller works on what it got: half the source's read-ahead limit after a seek
+    (a decoder goes on from the keyframe it seeked to), doubling while reads continue where the previous
+    one ended and had to wait."""
 
     def __init__(self, source: RangeSource) -> None:
         super().__init__()
@@ -395,10 +421,14 @@ class RangeFile(io.RawIOBase):
         bs = self.source.block_size
         pos = self._pos
         first, last = pos // bs, (pos + size - 1) // bs
-        if pos == self._last_end:  # where the previous read ended: read further ahead each time
-            self._ahead = min(self.source.max_read_ahead, max(2, self._ahead * 2))
-        else:  # a seek: a little ahead, then more while the reads continue
-            self._ahead = 2
+        missing = any(self.source._cached(i) is None for i in range(first, last + 1))
+        if pos == self._last_end:  # where the previous read ended: further ahead each time it had to wait
+            if missing:
+                self._ahead = min(self.source.max_read_ahead, max(2, self._ahead * 2))
+        elif pos == 0:  # the header (the first GET brought it): FFmpeg probes only the first packets
+            self._ahead = 0
+        else:  # a seek: a decoder reads on from the keyframe it seeked to (then doubling while it does)
+            self._ahead = max(2, self.source.max_read_ahead // 2)
         out = bytearray()
         for index in range(first, last + 1):
             try:

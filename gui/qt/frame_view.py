@@ -20,6 +20,7 @@ from PySide6.QtCore import QRect, QSize, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPaintEvent, QPalette, QPixmap, QShortcut
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from gui.core.boxes import draw_boxes
 from gui.core.errors import UserMessage
 from gui.core.export import format_time
 from gui.core.moments import JobFrames, Rendered, ThumbnailCache, moment_ms, pin_for_job, thumbnail_folder
@@ -67,23 +68,44 @@ class Shown:
     duration_ms: int
 
 
-def _shown(request: int, frames: JobFrames, rendered: Rendered, ms: float | None = None) -> Shown:
+def _fit(width: int, height: int, into: tuple[int, int]) -> tuple[int, int]:
+    scale = min(into[0] / width, into[1] / height)
+    return max(1, int(width * scale)), max(1, int(height * scale))
+
+
+def _boxed(rendered: Rendered, display: tuple[int, int] | None) -> Any:
+    """The boxes drawn at the size the pane shows (captions stay legible on a small or a 4K frame)."""
+    frame = rendered.frame
+    if display is None or display[0] < 16 or display[1] < 16:
+        return rendered.rgb
+    from PIL import Image
+
+    size = _fit(frame.width, frame.height, display)
+    if size == (frame.width, frame.height):
+        return rendered.rgb
+    scaled = np.asarray(Image.fromarray(frame.rgb, "RGB").resize(size, Image.Resampling.BILINEAR))
+    return draw_boxes(scaled, rendered.boxes)
+
+
+def _shown(request: int, frames: JobFrames, rendered: Rendered, ms: float | None = None,
+           display: tuple[int, int] | None = None) -> Shown:
     info = frames.video().info()
     plain = to_qimage(rendered.frame.rgb)
-    boxed = to_qimage(rendered.rgb) if rendered.boxes else plain
+    boxed = to_qimage(_boxed(rendered, display)) if rendered.boxes else plain
     at = rendered.frame.start_ms if ms is None or not rendered.frame.covers(ms) else ms
     return Shown(request, at, rendered.frame.start_ms, rendered.frame.end_ms, plain, boxed, len(rendered.boxes),
                  rendered.frame.width, rendered.frame.height, info.frame_rate, info.duration_ms)
 
 
-def _render_task(cancel: Any, progress: Any, frames: JobFrames, request: int, ms: float, step: int) -> Shown:
+def _render_task(cancel: Any, progress: Any, frames: JobFrames, request: int, display: tuple[int, int] | None,
+                 ms: float, step: int) -> Shown:
     if step:
-        return _shown(request, frames, frames.step(ms, step))
-    return _shown(request, frames, frames.render(ms), ms)
+        return _shown(request, frames, frames.step(ms, step), None, display)
+    return _shown(request, frames, frames.render(ms), ms, display)
 
 
-def _moment_task(cancel: Any, progress: Any, frames: JobFrames, request: int, label: str, aggregation: str,
-                 ms: float, direction: int) -> Shown | None:
+def _moment_task(cancel: Any, progress: Any, frames: JobFrames, request: int, display: tuple[int, int] | None,
+                 label: str, aggregation: str, ms: float, direction: int) -> Shown | None:
     """The next (+1), previous (-1) or best (0) detection of ``label``, rendered; None when there is none."""
     moments = frames.moments(label, aggregation)
     if direction > 0:
@@ -95,7 +117,7 @@ def _moment_task(cancel: Any, progress: Any, frames: JobFrames, request: int, la
     if found is None:
         return None
     at = moment_ms(found, aggregation)
-    return _shown(request, frames, frames.render(at), at)
+    return _shown(request, frames, frames.render(at), at, display)
 
 
 def _thumbnails_task(cancel: Any, progress: Callable[[object], None], frames: JobFrames, labels: Sequence[str],
@@ -261,6 +283,10 @@ class FrameView(QWidget):
         self.messageLabel.setWordWrap(False)
         self.messageLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.messageLabel)
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(150)
+        self._resize_timer.timeout.connect(self._redraw)
         self._play_timer = QTimer(self)
         self._play_timer.setSingleShot(True)
         self._play_timer.timeout.connect(self._play_tick)
@@ -443,7 +469,8 @@ class FrameView(QWidget):
         self._pending = None
         self._running_task = (fn, args)
         self._request += 1
-        worker = Worker(fn, frames, self._request, *args)
+        display = (self.canvas.width(), self.canvas.height())
+        worker = Worker(fn, frames, self._request, display, *args)
         worker.signals.result.connect(self._on_shown)
         worker.signals.error.connect(self._on_error)
         worker.signals.finished.connect(self._on_finished)
@@ -551,6 +578,17 @@ class FrameView(QWidget):
             now_ms = self._shown.end_ms  # the next frame, never the same one again
         self._ms = now_ms
         self._submit(_render_task, (now_ms, 0))
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self._shown is not None and self._shown.boxes and not self.playing:
+            self._resize_timer.start()
+
+    @Slot()
+    def _redraw(self) -> None:
+        """The same moment again, boxes drawn for the new size of the pane."""
+        if self._shown is not None and not self.playing and self.last_message is None:
+            self._submit(_render_task, (self._shown.ms, 0))
 
     # -- text ---------------------------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ it, so reading 128 KiB of a 170 MB video costs as much as downloading all of it,
 that reads a few ranges looks slower than a full download, which real S3 never is. While moto builds
 a ranged response, the key's value is replaced by a stand-in that knows the object's length and reads
 just the slice moto's own range code takes. Everything else is moto's: preconditions (If-Match,
-If-Unmodified-Since), versions, error codes, Content-Range and the 206 status.
+If-Unmodified-Since), versions, error codes, Content-Range and the 206 status. A new key's ETag is
+computed under the key's lock, so concurrent first reads cannot corrupt it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from moto.s3.responses import S3Response
 _installed = False
 _lock = threading.Lock()
 _active = threading.local()
-_SINGLE_RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
+_SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 class ObjectSlice:
@@ -49,11 +50,15 @@ class ObjectSlice:
 
 
 def _simple_range(headers: Any) -> bool:
-    """One ``bytes=a-b`` (or ``bytes=a-``) range with a <= b: the only shape that reaches moto's slicing."""
+    """One ``bytes=a-b``, ``bytes=a-`` (a <= b) or suffix ``bytes=-n`` (n > 0) range: the shapes moto
+    answers by slicing (others it answers with the whole object, which the stand-in cannot be)."""
     match = _SINGLE_RANGE.match(str(headers.get("range") or headers.get("Range") or ""))
     if match is None:
         return False
-    return not match.group(2) or int(match.group(1)) <= int(match.group(2))
+    first, last = match.group(1), match.group(2)
+    if not first:
+        return bool(last) and int(last) > 0
+    return not last or int(first) <= int(last)
 
 
 def install() -> None:
@@ -83,6 +88,18 @@ def install() -> None:
                 return ObjectSlice(self)
             return value.fget(self)  # type: ignore[attr-defined]
 
+        etag = FakeKey.etag
+
+        def etag_getter(self: Any) -> Any:
+            # moto computes a new key's ETag lazily by reading its buffer, without the key's lock: two
+            # first requests at once (a ranged read beside it moves the buffer's position) would cache
+            # the MD5 of a mix of positions, and every If-Match after it would fail
+            if getattr(self, "_etag", None) is None:
+                with self.lock:
+                    return etag.fget(self)  # type: ignore[attr-defined]
+            return etag.fget(self)  # type: ignore[attr-defined]
+
         S3Response.get_object = get_object
         FakeKey.value = property(value_getter, value.fset)  # type: ignore[assignment, attr-defined]
+        FakeKey.etag = property(etag_getter, etag.fset)  # type: ignore[assignment, attr-defined]
         _installed = True

@@ -118,8 +118,11 @@ def test_selecting_a_detection_shows_its_frame_with_boxes(qtbot, sb, scripted, p
     shown = frame.shown()
     assert (shown.width, shown.height, shown.boxes) == (320, 192, 2)  # the Car and the Dog at 2.000
     assert mean_abs_diff(to_array(shown.plain), reference_at(scripted.body, 2000)) < 0.5
-    boxed = to_array(frame.shown_image())
-    assert mean_abs_diff(boxed, reference_at(scripted.body, 2000)) > 0.5  # boxes drawn on the shown image
+    boxed = frame.shown_image()
+    # boxes are drawn at the size the pane shows the frame, so their captions stay legible
+    assert boxed.size() == frame.canvas.target_rect().size() and boxed.width() > 320
+    assert frame.canvas.target_rect().width() * 192 == pytest.approx(frame.canvas.target_rect().height() * 320,
+                                                                     abs=320)  # aspect kept
     frame.boxesCheck.click()
     assert not frame.boxes_visible
     assert (to_array(frame.shown_image()) == to_array(shown.plain)).all()
