@@ -10,8 +10,11 @@ the sandbox, read through the app's ranged-GET file and PyAV.
 * 200 random seeks on one open video: peak RSS growth (sampled every 5 ms), and the growth of the
   second hundred over the first (bounded caches: it should not keep climbing).
 
-The video is generated with PyAV on first use and cached (``bench/long_video.py``; ``RVL_BENCH_DIR``
-or the temp dir). Run: ``python3 -m bench.bench_frames [--cold N] [--steps N]``.
+The sandbox runs in a process of its own, as S3 is not in the app's process: its request handling does
+not compete with the reader for this process's GIL (the same holds for the baseline download). The video
+is generated with PyAV on first use and cached (``bench/long_video.py``; ``RVL_BENCH_DIR`` or the temp
+dir), and uploaded with boto3's multipart ``upload_file``. Run: ``python3 -m bench.bench_frames
+[--cold N] [--steps N]``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import argparse
 import gc
 import os
 import random
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -66,11 +72,34 @@ class PeakRss:
         self.peak = max(self.peak, _rss())
 
 
-def _client(sb: Any, service: str) -> Any:
+def _client(endpoint_url: str, service: str) -> Any:
     import boto3
 
-    return boto3.client(service, region_name=REGION, endpoint_url=sb.endpoint_url,
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint_url,
                         aws_access_key_id="bench", aws_secret_access_key="bench")
+
+
+class SandboxProcess:
+    """``python -m gui.sandbox`` in a child process; ``endpoint_url`` once it serves."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "gui.sandbox", "--port", "0", "--job-seconds", "0.2"],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if not line.startswith("endpoint_url "):
+            self.proc.kill()
+            raise RuntimeError(f"the sandbox did not start: {line!r}")
+        self.endpoint_url = line.split()[1]
+
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,17 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     from gui.core.moments import JobFrames, moment_ms
     from gui.core.results import ResultsStore, fetch_and_store
     from gui.core.s3range import ObjectPin, RangeSource
-    from gui.sandbox import Sandbox
 
     path = long_video_path()
     size = path.stat().st_size
     print(f"video: {path.name}, {size / 1e6:.1f} MB, moov at the end")
     rng = random.Random(13)
-    with Sandbox(port=0, job_seconds=0.2) as sb, tempfile.TemporaryDirectory() as tmp:
-        sb.create_bucket(BUCKET)
-        sb.put_object(BUCKET, KEY, path.read_bytes())
-        gc.collect()
-        s3 = _client(sb, "s3")
+    with SandboxProcess() as sb, tempfile.TemporaryDirectory() as tmp:
+        s3 = _client(sb.endpoint_url, "s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.upload_file(str(path), BUCKET, KEY)
         pin = ObjectPin(BUCKET, KEY)
         with Video(RangeSource(s3, pin)) as warmup:  # imports, the first connection: not part of a cold frame
             duration = warmup.info().duration_ms
@@ -127,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         print(ratio_line("time to first frame vs whole download", cold_times, downloads, target=0.1))
 
         # next detection of the same label, warm
-        rekognition = _client(sb, "rekognition")
+        rekognition = _client(sb.endpoint_url, "rekognition")
         job_id = rekognition.start_label_detection(Video={"S3Object": {"Bucket": BUCKET, "Name": KEY}})["JobId"]
         while rekognition.get_label_detection(JobId=job_id, MaxResults=1)["JobStatus"] == "IN_PROGRESS":
             time.sleep(0.1)
