@@ -147,6 +147,11 @@ class RangeSource:
 
     # -- the object ---------------------------------------------------------------------------------------
 
+    def _count(self, size: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.bytes_fetched += size
+
     def _pinned(self) -> dict[str, Any]:
         pin = self.pin
         kwargs: dict[str, Any] = {"Bucket": pin.bucket, "Key": pin.key}
@@ -172,9 +177,11 @@ class RangeSource:
         except Exception as exc:
             if error_code(exc) == "InvalidRange" or http_status(exc) == 416:
                 return self._checked(self._head_object())  # no byte 0: an empty object
-            raise _unavailable(exc, pin) from exc
-        self.requests += 1
-        self.bytes_fetched += len(data)
+            mapped = _unavailable(exc, pin)
+            if mapped is exc:  # not a refusal of ours to explain: as botocore raised it
+                raise
+            raise mapped from exc
+        self._count(len(data))
         total = str(response.get("ContentRange") or "").rpartition("/")[2]
         head = ObjectHead(
             size=int(total) if total.isdigit() else int(response.get("ContentLength") or len(data)),
@@ -204,8 +211,7 @@ class RangeSource:
         if got is None or got[0] != head.etag or not got[1]:
             return
         data = got[1]
-        self.requests += 1
-        self.bytes_fetched += len(data)
+        self._count(len(data))
         start = head.size - len(data)
         first_block = -(-start // self.block_size)  # the first block wholly inside the tail
         skip = first_block * self.block_size - start
@@ -216,8 +222,11 @@ class RangeSource:
         try:
             response = self.client.head_object(**self._pinned())
         except Exception as exc:
-            raise _unavailable(exc, self.pin) from exc
-        self.requests += 1
+            mapped = _unavailable(exc, self.pin)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        self._count(0)
         return ObjectHead(
             size=int(response.get("ContentLength") or 0),
             etag=str(response.get("ETag") or ""),
@@ -350,9 +359,11 @@ class RangeSource:
             response = self.client.get_object(**kwargs)
             data = response["Body"].read()
         except Exception as exc:
-            raise _unavailable(exc, self.pin) from exc
-        self.requests += 1
-        self.bytes_fetched += len(data)
+            mapped = _unavailable(exc, self.pin)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        self._count(len(data))
         if len(data) != end - start + 1:
             raise VideoUnavailable(
                 CHANGED, "Video changed since the job",
