@@ -59,8 +59,9 @@ class Shown:
     ms: float  # the moment asked for (a detection's time), inside the frame's interval
     start_ms: float
     end_ms: float
-    plain: QImage
-    boxed: QImage
+    plain: QImage  # the frame at its own resolution
+    boxed: QImage  # with the boxes, at the size the pane shows it
+    fitted: QImage  # the plain frame at that size (what the canvas shows with boxes off)
     boxes: int
     width: int
     height: int
@@ -73,27 +74,29 @@ def _fit(width: int, height: int, into: tuple[int, int]) -> tuple[int, int]:
     return max(1, int(width * scale)), max(1, int(height * scale))
 
 
-def _boxed(rendered: Rendered, display: tuple[int, int] | None) -> Any:
-    """The boxes drawn at the size the pane shows (captions stay legible on a small or a 4K frame)."""
-    frame = rendered.frame
+def _scaled(rgb: Any, display: tuple[int, int] | None) -> Any:
+    """``rgb`` fitted to the pane, on the worker (the GUI thread then paints it 1:1, even for 4K)."""
     if display is None or display[0] < 16 or display[1] < 16:
-        return rendered.rgb
+        return rgb
     from PIL import Image
 
-    size = _fit(frame.width, frame.height, display)
-    if size == (frame.width, frame.height):
-        return rendered.rgb
-    scaled = np.asarray(Image.fromarray(frame.rgb, "RGB").resize(size, Image.Resampling.BILINEAR))
-    return draw_boxes(scaled, rendered.boxes)
+    size = _fit(int(rgb.shape[1]), int(rgb.shape[0]), display)
+    if size == (rgb.shape[1], rgb.shape[0]):
+        return rgb
+    return np.asarray(Image.fromarray(rgb, "RGB").resize(size, Image.Resampling.BILINEAR))
 
 
 def _shown(request: int, frames: JobFrames, rendered: Rendered, ms: float | None = None,
            display: tuple[int, int] | None = None) -> Shown:
     info = frames.video().info()
     plain = to_qimage(rendered.frame.rgb)
-    boxed = to_qimage(_boxed(rendered, display)) if rendered.boxes else plain
+    scaled = _scaled(rendered.frame.rgb, display)
+    fitted = plain if scaled is rendered.frame.rgb else to_qimage(scaled)
+    # boxes drawn at the size shown: their captions stay legible on a small or a 4K frame
+    boxed = to_qimage(draw_boxes(scaled, rendered.boxes)) if rendered.boxes else fitted
     at = rendered.frame.start_ms if ms is None or not rendered.frame.covers(ms) else ms
-    return Shown(request, at, rendered.frame.start_ms, rendered.frame.end_ms, plain, boxed, len(rendered.boxes),
+    return Shown(request, at, rendered.frame.start_ms, rendered.frame.end_ms, plain, boxed, fitted,
+                 len(rendered.boxes),
                  rendered.frame.width, rendered.frame.height, info.frame_rate, info.duration_ms)
 
 
@@ -497,7 +500,7 @@ class FrameView(QWidget):
             return  # superseded: the newer request is about to run
         self._shown = shown
         self._ms = shown.ms
-        self.canvas.set_image(shown.boxed if self.boxes_visible else shown.plain)
+        self.canvas.set_image(shown.boxed if self.boxes_visible else shown.fitted)
         self._set_time(shown.start_ms)
         self.last_message = None
         self._set_message(f"{shown.width}×{shown.height}" + (f" · {shown.boxes} box{'es' if shown.boxes != 1 else ''}"
@@ -581,7 +584,7 @@ class FrameView(QWidget):
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
-        if self._shown is not None and self._shown.boxes and not self.playing:
+        if self._shown is not None and not self.playing:
             self._resize_timer.start()
 
     @Slot()
@@ -595,7 +598,7 @@ class FrameView(QWidget):
     @Slot(bool)
     def _on_boxes_toggled(self, on: bool) -> None:
         if self._shown is not None:
-            self.canvas.set_image(self._shown.boxed if on else self._shown.plain)
+            self.canvas.set_image(self._shown.boxed if on else self._shown.fitted)
 
     def _set_time(self, ms: float) -> None:
         self.timeLabel.setText(format_time(int(round(ms))))
