@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 FRAME_CACHE_BYTES = 32 * 1024 * 1024
 AV_BUFFER_SIZE = 64 * 1024
+THREAD_TYPE = "AUTO"  # FFmpeg's frame and slice threads: decoding from a keyframe to the moment is the bulk
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class Video:
             container.close()
             raise _undecodable(self.uri, "it has no video stream")
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream.thread_type = THREAD_TYPE
         self._file, self._container, self._stream = file, container, stream
         tb = stream.time_base or Fraction(1, 1000)
         self._tb = Fraction(tb.numerator, tb.denominator)
