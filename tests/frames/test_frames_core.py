@@ -318,3 +318,33 @@ def test_thumbnail_crop_keeps_aspect_and_the_cache_stays_bounded(tmp_path):
         cache.put(f"k{i}", bytes(1000))
     assert cache.total_bytes() <= 10_000
     assert cache.get("k29") == bytes(1000) and cache.get("k0") is None
+
+
+def test_moments_from_a_stored_job_keep_the_labels_own_rows_and_every_box(sb, tmp_path, monkeypatch):
+    """Search matches substrings ("Car" finds "Car Dealership"): a label's moments are its own rows only;
+    the box index pages through the stored detections (a small page here) and keeps those with boxes."""
+    from frames_support import start_and_wait
+
+    from gui.core import moments
+    from gui.core.results import ResultsStore, fetch_and_store
+
+    box = {"BoundingBox": {"Left": 0.1, "Top": 0.1, "Width": 0.2, "Height": 0.2}, "Confidence": 90.0}
+    script = [{"Timestamp": t, "Label": {"Name": name, "Confidence": conf, "Instances": inst}}
+              for t, name, conf, inst in [(0, "Car", 70.0, [box]), (500, "Car Dealership", 99.0, []),
+                                          (1000, "Car", 95.0, [box, box]), (1500, "Tree", 60.0, []),
+                                          (2000, "Car", 80.0, []), (2500, "Dog", 85.0, [box])]]
+    put(sb, "moments.mp4", make_video(seconds=3))
+    sb.set_detection_script(TEST_BUCKET, "moments.mp4", script)
+    rekognition = client(sb, "rekognition")
+    job_id = start_and_wait(rekognition, TEST_BUCKET, "moments.mp4")
+    store = ResultsStore(tmp_path / "results.sqlite3")
+    try:
+        fetch_and_store(rekognition, job_id, store)
+        car = LabelMoments.from_store(store, job_id, "Car")
+        assert car.times == [0, 1000, 2000] and car.best().timestamp_ms == 1000
+        monkeypatch.setattr(moments, "PAGE", 2)
+        index = BoxIndex.from_store(store, job_id)
+        assert sorted((d.timestamp_ms, d.label) for d in index.between(0, 10_000)) == [
+            (0, "Car"), (1000, "Car"), (2500, "Dog")]
+    finally:
+        store.close()
