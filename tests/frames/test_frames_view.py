@@ -313,3 +313,27 @@ def test_portrait_video_keeps_its_aspect_and_rotation(qtbot, sb, tmp_path, pools
     assert target.height() == view.frameView.canvas.height() or target.width() == view.frameView.canvas.width()
     assert mean_abs_diff(to_array(shown.plain), np.rot90(reference_at(job.body, 1000), 1)) < 0.5
     job.store.close()
+
+
+def test_offline_says_why(qtbot, sb, scripted, pools):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once the block ends
+
+    class Offline(Factory):
+        def __call__(self, service: str, region: str | None = None) -> Any:
+            import boto3
+            from botocore.config import Config
+
+            return boto3.client(service, region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
+                                aws_access_key_id="testing", aws_secret_access_key="testing",
+                                config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2))
+
+    view = open_view(qtbot, sb, scripted, factory=Offline(sb))
+    frame = view.frameView
+    view.detectionsTable.selectRow(0)
+    qtbot.waitUntil(lambda: frame.last_message is not None, timeout=30_000)
+    assert frame.last_message.title == "S3 unreachable"
+    assert view.summaryModel.rowCount() == 3  # Car, Tree, Dog: the local cache still shows
