@@ -440,10 +440,14 @@ class RangeFile(io.RawIOBase):
             self._ahead = 0
         else:  # a seek: a decoder reads on from the keyframe it seeked to (then doubling while it does)
             self._ahead = max(2, self.source.max_read_ahead // 2)
+        jump = pos != self._last_end and pos != 0
         out = bytearray()
         for index in range(first, last + 1):
+            # one GET for the missing blocks of this read; after a seek, the read-ahead comes in the same GET
+            # (a request saved: each costs a round trip, more than the bytes)
+            extra = last - index + (self._ahead if jump else 0)
             try:
-                block = self.source.block(index, last - index)  # one GET for the missing blocks of this read
+                block = self.source.block(index, extra)
             except VideoUnavailable as exc:
                 self.error = exc
                 raise
