@@ -202,7 +202,8 @@ class FrameView(QWidget):
     """The frame at the selected moment (objectName ``frameView``); ``frameTime`` shows HH:MM:SS.mmm.
 
     Keys (anywhere in the host given to :meth:`install_shortcuts`, and on the view itself): Left/Right
-    the previous/next detection of the selected label, Shift+Left/Right one frame, Space play/pause.
+    the previous/next detection of the selected label, Shift+Left/Right one frame, Space play/pause,
+    B boxes on/off.
     """
 
     frameShown = Signal(int)  # ms of the frame now shown
@@ -276,7 +277,7 @@ class FrameView(QWidget):
         bar.addStretch(1)
         self.boxesCheck = QCheckBox("Boxes", self)
         self.boxesCheck.setObjectName("frameBoxes")
-        self.boxesCheck.setToolTip("Draw the bounding box of every label detected in this frame")
+        self.boxesCheck.setToolTip("Draw the bounding box of every label detected in this frame (B)")
         self.boxesCheck.setChecked(True)
         self.boxesCheck.toggled.connect(self._on_boxes_toggled)
         bar.addWidget(self.boxesCheck)
@@ -303,6 +304,7 @@ class FrameView(QWidget):
             (Qt.Modifier.SHIFT | Qt.Key.Key_Right, self.next_frame),
             (Qt.Modifier.SHIFT | Qt.Key.Key_Left, self.previous_frame),
             (Qt.Key.Key_Space, self.toggle_play),
+            (Qt.Key.Key_B, self.toggle_boxes),
         )
         for key, slot in keys:
             shortcut = QShortcut(QKeySequence(key), host)
@@ -421,6 +423,10 @@ class FrameView(QWidget):
 
     def set_boxes_visible(self, visible: bool) -> None:
         self.boxesCheck.setChecked(visible)
+
+    @Slot()
+    def toggle_boxes(self) -> None:
+        self.boxesCheck.setChecked(not self.boxesCheck.isChecked())
 
     def make_thumbnails(self, labels: Sequence[str]) -> bool:
         """Thumbnails of each label's best detection, in the background (``thumbnailReady`` per label)."""

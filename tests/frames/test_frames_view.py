@@ -127,6 +127,8 @@ def test_selecting_a_detection_shows_its_frame_with_boxes(qtbot, sb, scripted, p
     assert not frame.boxes_visible
     plain_shown = frame.shown_image()
     assert plain_shown is shown.fitted and plain_shown.size() == boxed.size()
+    qtbot.keyClick(view.detectionsTable, Qt.Key.Key_B)  # and back, from the keyboard
+    assert frame.boxes_visible and frame.shown_image() is shown.boxed
     assert view.timeline.cursor_ms() == 2000
     assert "2 boxes" in frame.messageLabel.text()
 
