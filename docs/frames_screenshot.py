@@ -60,7 +60,6 @@ def main() -> int:
         window.close()
         results_pool().waitForDone(10_000)
         frames_pool().waitForDone(10_000)
-        view.frameView.close_video()
         store.close()
     return 0
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 PAGE = 2000
 THUMBNAIL_SIZE = (56, 32)
 THUMBNAIL_CACHE_BYTES = 32 * 1024 * 1024
+PRUNE_EVERY = 16  # thumbnails written between two size checks (so the bound may be passed by 15 of them)
 
 
 def parse_video_uri(uri: str) -> tuple[str, str]:
@@ -165,6 +166,7 @@ class ThumbnailCache:
         self.folder = Path(folder)
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
+        self._puts = 0
 
     @staticmethod
     def key(job_id: str, label: str, ms: int, size: tuple[int, int]) -> str:
@@ -196,7 +198,11 @@ class ThumbnailCache:
         except OSError as exc:  # a full or read-only disk costs the thumbnail, nothing else
             log.info("thumbnail not cached: %s", exc)
             return
-        self.prune()
+        with self._lock:
+            self._puts += 1
+            due = self._puts % PRUNE_EVERY == 1
+        if due:  # a directory scan per thumbnail would cost more than the thumbnails
+            self.prune()
 
     def total_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.folder.glob("*.png"))

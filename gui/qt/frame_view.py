@@ -123,6 +123,10 @@ def _moment_task(cancel: Any, progress: Any, frames: JobFrames, request: int, di
     return _shown(request, frames, frames.render(at), at, display)
 
 
+def _close_task(cancel: Any, progress: Any, frames: JobFrames) -> None:
+    frames.close()
+
+
 def _thumbnails_task(cancel: Any, progress: Callable[[object], None], frames: JobFrames, labels: Sequence[str],
                      aggregation: str) -> int:
     made = 0
@@ -447,18 +451,16 @@ class FrameView(QWidget):
         return True
 
     def shutdown(self) -> None:
-        """Stop playing and background work; the last decode is let finish (it is short)."""
+        """Stop playing and background work, then release the decoders on a worker (a decode still running
+        finishes first: closing waits for it, and the GUI thread must not)."""
         self._play_timer.stop()
         self._play_origin = None
         self._pending = None
         if self._thumb_worker is not None:
             self._thumb_worker.cancel()
-
-    def close_video(self) -> None:
-        """Release the decoders (call after the pool is idle)."""
-        if self._frames is not None:
-            self._frames.close()
-            self._frames = None
+        frames, self._frames = self._frames, None
+        if frames is not None:
+            self._start(Worker(_close_task, frames))
 
     # -- work ---------------------------------------------------------------------------------------------
 

@@ -313,11 +313,15 @@ def test_thumbnail_crop_keeps_aspect_and_the_cache_stays_bounded(tmp_path):
     assert thumb.shape[1] <= 56 and thumb.shape[0] <= 32 and thumb[thumb.shape[0] // 2, thumb.shape[1] // 2, 1] > 200
     whole = crop(rgb, None, (56, 32))
     assert whole.shape[:2] == (32, 56) or whole.shape[:2] == (31, 56)
+    from gui.core.moments import PRUNE_EVERY
+
     cache = ThumbnailCache(tmp_path / "thumbs", max_bytes=10_000)
-    for i in range(30):
+    for i in range(40):
         cache.put(f"k{i}", bytes(1000))
+        assert cache.total_bytes() <= 10_000 + (PRUNE_EVERY - 1) * 1000
+    cache.prune()
     assert cache.total_bytes() <= 10_000
-    assert cache.get("k29") == bytes(1000) and cache.get("k0") is None
+    assert cache.get("k39") == bytes(1000) and cache.get("k0") is None  # the oldest went first
 
 
 def test_moments_from_a_stored_job_keep_the_labels_own_rows_and_every_box(sb, tmp_path, monkeypatch):
