@@ -442,12 +442,9 @@ class FrameView(QWidget):
         wanted = [label for label in labels if label not in self.thumbnails]
         if not wanted:
             return False
-        worker = Worker(_thumbnails_task, frames, wanted, self.aggregation)
-        worker.signals.progress.connect(self._on_thumbnail)
-        worker.signals.error.connect(self._on_thumbnails_error)
-        worker.signals.finished.connect(self._on_thumbnails_finished)
-        self._thumb_worker = worker
-        self._start(worker)
+        self._thumb_worker = self._run(_thumbnails_task, frames, wanted, self.aggregation,
+                                       on_progress=self._on_thumbnail, on_error=self._on_thumbnails_error,
+                                       on_finished=self._on_thumbnails_finished)
         return True
 
     def shutdown(self) -> None:
@@ -460,7 +457,7 @@ class FrameView(QWidget):
             self._thumb_worker.cancel()
         frames, self._frames = self._frames, None
         if frames is not None:
-            self._start(Worker(_close_task, frames))
+            self._run(_close_task, frames)
 
     # -- work ---------------------------------------------------------------------------------------------
 
@@ -481,17 +478,23 @@ class FrameView(QWidget):
         self._running_task = (fn, args)
         self._request += 1
         display = (self.canvas.width(), self.canvas.height())
-        worker = Worker(fn, frames, self._request, display, *args)
-        worker.signals.result.connect(self._on_shown)
-        worker.signals.error.connect(self._on_error)
-        worker.signals.finished.connect(self._on_finished)
-        self._running = worker
-        self._start(worker)
+        self._running = self._run(fn, frames, self._request, display, *args, on_result=self._on_shown,
+                                  on_error=self._on_error, on_finished=self._on_finished)
 
-    def _start(self, worker: Worker) -> None:
-        worker.signals.finished.connect(self._forget_worker)
-        self._workers[id(worker.signals)] = worker
+    def _run(self, fn: Callable[..., Any], *args: Any, on_result: Callable[..., Any] | None = None,
+             on_error: Callable[..., Any] | None = None, on_progress: Callable[..., Any] | None = None,
+             on_finished: Callable[..., Any] | None = None) -> Worker:
+        """Start ``fn(cancel, progress, *args)`` on the pool; the slots are connected first."""
+        worker = Worker(fn, *args)
+        signals = worker.signals
+        for signal, slot in ((signals.result, on_result), (signals.error, on_error),
+                             (signals.progress, on_progress), (signals.finished, on_finished)):
+            if slot is not None:
+                signal.connect(slot)
+        signals.finished.connect(self._forget_worker)
+        self._workers[id(signals)] = worker
         self.pool.start(worker)
+        return worker
 
     @Slot()
     def _forget_worker(self) -> None:
