@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from gui.core.frames import Video
     from gui.core.moments import JobFrames, moment_ms
-    from gui.core.results import ResultsStore, fetch_and_store
+    from gui.core.results_fetch import fetch_and_store
+    from gui.core.results_store import ResultsStore
     from gui.core.s3range import ObjectPin, RangeSource
 
     path = long_video_path()

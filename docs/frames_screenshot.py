@@ -18,9 +18,10 @@ def main() -> int:
     import boto3
     from PySide6.QtWidgets import QApplication
 
-    from gui.core.results import ResultsStore, fetch_and_store
+    from gui.core.results_fetch import fetch_and_store
+    from gui.core.results_store import ResultsStore
     from gui.qt.frame_view import frames_pool
-    from gui.qt.results_view import ResultsView, ResultsWindow, results_pool
+    from gui.qt.results_window import ResultsView, ResultsWindow
     from gui.sandbox import Sandbox
 
     app = QApplication.instance() or QApplication([])
@@ -58,7 +59,9 @@ def main() -> int:
         window.grab().save(str(out))
         print("wrote", out)
         window.close()
-        results_pool().waitForDone(10_000)
+        deadline = time.monotonic() + 10
+        while not view.shutdown(0.0) and time.monotonic() < deadline:
+            spin(0.05)
         frames_pool().waitForDone(10_000)
         store.close()
     return 0

@@ -1,6 +1,7 @@
 """The frame view: the video frame at the selected moment, with its label boxes, beside the results.
 
-All fetching and decoding runs on :class:`~gui.qt.workers.Worker` tasks in a small pool of its own;
+All fetching and decoding runs as tasks of the view's :class:`~gui.qt.workers.TaskRegistry`, on a
+small pool shared by the frame views;
 the GUI thread only swaps in the finished ``QImage``. At most one decode is in flight: a newer request
 replaces the waiting one, so holding an arrow key or playing on a slow machine drops frames instead of
 queuing them. Playback asks for the frame due *now* (by the wall clock) each time the previous one
@@ -26,7 +27,7 @@ from gui.core.export import format_time
 from gui.core.moments import JobFrames, Rendered, ThumbnailCache, moment_ms, pin_for_job, thumbnail_folder
 from gui.core.results_store import TIMESTAMPS, ResultsStore
 from gui.core.s3range import VideoUnavailable
-from gui.qt.workers import Worker
+from gui.qt.workers import Task, TaskRegistry
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +122,6 @@ def _moment_task(cancel: Any, progress: Any, frames: JobFrames, request: int, di
         return None
     at = moment_ms(found, aggregation)
     return _shown(request, frames, frames.render(at), at, display)
-
-
-def _close_task(cancel: Any, progress: Any, frames: JobFrames) -> None:
-    frames.close()
 
 
 def _thumbnails_task(cancel: Any, progress: Callable[[object], None], frames: JobFrames, labels: Sequence[str],
@@ -233,20 +230,19 @@ class FrameView(QWidget):
         self.video_uri = video_uri or (record.video_uri if record is not None else "")
         self.record = record
         self.client_factory = client_factory
-        self.pool = pool or frames_pool()
+        self.tasks = TaskRegistry(self, pool=pool or frames_pool(), name="frameTasks")
         self.aggregation = TIMESTAMPS
         self.label: str | None = None
         self.last_message: UserMessage | None = None
         self.thumbnails: dict[str, QImage] = {}
         self._frames: JobFrames | None = None
-        self._workers: dict[int, Worker] = {}
         self._request = 0
-        self._running: Worker | None = None
+        self._running: Task | None = None
         self._pending: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
         self._running_task: tuple[Callable[..., Any] | None, tuple[Any, ...]] = (None, ())
         self._shown: Shown | None = None
         self._ms = 0.0
-        self._thumb_worker: Worker | None = None
+        self._thumb_worker: Task | None = None
         self._play_origin: tuple[float, float] | None = None  # (wall clock, video ms) when play started
         self._build()
 
@@ -447,17 +443,17 @@ class FrameView(QWidget):
                                        on_finished=self._on_thumbnails_finished)
         return True
 
-    def shutdown(self) -> None:
-        """Stop playing and background work, then release the decoders on a worker (a decode still running
-        finishes first: closing waits for it, and the GUI thread must not)."""
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Stop playing and the view's tasks (a decode running ends first, at most ``timeout`` seconds),
+        then release the decoders. True when no task is left running (call again until it is)."""
         self._play_timer.stop()
         self._play_origin = None
         self._pending = None
-        if self._thumb_worker is not None:
-            self._thumb_worker.cancel()
-        frames, self._frames = self._frames, None
-        if frames is not None:
-            self._run(_close_task, frames)
+        ended = self.tasks.close(timeout)
+        if ended and self._frames is not None:
+            frames, self._frames = self._frames, None
+            frames.close()  # nothing decodes any more: quick
+        return ended
 
     # -- work ---------------------------------------------------------------------------------------------
 
@@ -483,24 +479,10 @@ class FrameView(QWidget):
 
     def _run(self, fn: Callable[..., Any], *args: Any, on_result: Callable[..., Any] | None = None,
              on_error: Callable[..., Any] | None = None, on_progress: Callable[..., Any] | None = None,
-             on_finished: Callable[..., Any] | None = None) -> Worker:
-        """Start ``fn(cancel, progress, *args)`` on the pool; the slots are connected first."""
-        worker = Worker(fn, *args)
-        signals = worker.signals
-        for signal, slot in ((signals.result, on_result), (signals.error, on_error),
-                             (signals.progress, on_progress), (signals.finished, on_finished)):
-            if slot is not None:
-                signal.connect(slot)
-        signals.finished.connect(self._forget_worker)
-        self._workers[id(signals)] = worker
-        self.pool.start(worker)
-        return worker
-
-    @Slot()
-    def _forget_worker(self) -> None:
-        sender = self.sender()
-        if sender is not None:
-            self._workers.pop(id(sender), None)
+             on_finished: Callable[..., Any] | None = None) -> Task:
+        """Start ``fn(cancel, progress, *args)`` as a task of the view; the slots are connected first."""
+        return self.tasks.run(fn, *args, on_result=on_result, on_error=on_error, on_progress=on_progress,
+                              on_finished=on_finished)
 
     @Slot(object)
     def _on_shown(self, shown: Shown | None) -> None:

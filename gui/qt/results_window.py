@@ -36,15 +36,15 @@ from PySide6.QtWidgets import (
 
 from gui.core.engine import fetch_job_results
 from gui.core.errors import UserMessage
-from gui.core.moments import moment_ms
-from gui.core.palette import label_color
 from gui.core.export import FORMAT_NAMES, FORMAT_SUFFIXES, FORMATS, export_job
 from gui.core.jobstore import JobRecord, JobStore
+from gui.core.moments import moment_ms
+from gui.core.palette import label_color
 from gui.core.results_fetch import FetchProgress
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, LabelSummary, ResultsStore, ResultSummary
-from gui.qt.results_models import DetectionsModel, LabelFilterProxy, LabelSummaryModel
 from gui.qt.frame_view import FrameView
 from gui.qt.label_thumbnails import EXTRA_WIDTH, attach_thumbnails
+from gui.qt.results_models import DetectionsModel, LabelFilterProxy, LabelSummaryModel
 from gui.qt.timeline import DEFAULT_BINS, TimelineData, TimelineWidget, format_ms, timeline_from_runs
 from gui.qt.workers import Task, TaskRegistry
 
@@ -416,8 +416,8 @@ class ResultsView(QWidget):
         True when none is left running."""
         self.cancel_fetch()
         ended = self.detectionsModel.tasks.close(timeout)
-        self.frameView.shutdown()
-        return self.tasks.close(timeout) and ended
+        frames_ended = self.frameView.shutdown(timeout)
+        return self.tasks.close(timeout) and ended and frames_ended
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

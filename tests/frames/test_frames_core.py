@@ -26,7 +26,7 @@ from gui.core.boxes import Box, box_of, boxes_of, crop, draw_boxes
 from gui.core.frames import Video
 from gui.core.moments import BoxIndex, LabelMoments, ThumbnailCache, moment_ms
 from gui.core.palette import PALETTE, category_color, label_color
-from gui.core.results import SEGMENTS, Detection
+from gui.core.results_store import SEGMENTS, Detection
 from gui.core.s3range import (
     CHANGED,
     DENIED,
@@ -330,7 +330,8 @@ def test_moments_from_a_stored_job_keep_the_labels_own_rows_and_every_box(sb, tm
     from frames_support import start_and_wait
 
     from gui.core import moments
-    from gui.core.results import ResultsStore, fetch_and_store
+    from gui.core.results_fetch import fetch_and_store
+    from gui.core.results_store import ResultsStore
 
     box = {"BoundingBox": {"Left": 0.1, "Top": 0.1, "Width": 0.2, "Height": 0.2}, "Confidence": 90.0}
     script = [{"Timestamp": t, "Label": {"Name": name, "Confidence": conf, "Instances": inst}}

@@ -22,10 +22,11 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from gui.core.jobstore import JobStore, Scope, new_job
-from gui.core.results import ResultsStore, fetch_and_store
+from gui.core.results_fetch import fetch_and_store
+from gui.core.results_store import ResultsStore
 from gui.core.types import JobSettings
 from gui.qt.frame_view import frames_pool
-from gui.qt.results_view import ResultsView, results_pool
+from gui.qt.results_window import ResultsView
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -49,10 +50,17 @@ def to_array(image: QImage) -> np.ndarray:
     return raw[:, : width * 3].reshape(height, width, 3).copy()
 
 
+_OPEN: list[ResultsView] = []
+
+
 @pytest.fixture
 def pools():
+    """Every view a test opened is shut down at its end: no task is left running."""
     yield
-    assert frames_pool().waitForDone(20_000) and results_pool().waitForDone(20_000), "background work still running"
+    views, _OPEN[:] = list(_OPEN), []
+    for view in views:
+        assert view.shutdown(20.0), "background work still running"
+    assert frames_pool().waitForDone(20_000)
 
 
 class Job:
@@ -78,6 +86,7 @@ def open_view(qtbot, sb, job: Job, *, record: bool = True, factory: Any = None) 
     view = ResultsView(job.store, job.job_id, video_uri=f"s3://{TEST_BUCKET}/{job.key}",
                        client_factory=factory or Factory(sb), record=job.record if record else None)
     qtbot.addWidget(view)
+    _OPEN.append(view)
     view.resize(1280, 800)
     view.show()
     with qtbot.waitSignal(view.loaded, timeout=10_000):
