@@ -27,6 +27,7 @@ from gui.core.export import format_time
 from gui.core.moments import JobFrames, Rendered, ThumbnailCache, moment_ms, pin_for_job, thumbnail_folder
 from gui.core.results_store import TIMESTAMPS, ResultsStore
 from gui.core.s3range import VideoUnavailable
+from gui.qt import shortcuts
 from gui.qt.workers import Task, TaskRegistry
 
 log = logging.getLogger(__name__)
@@ -298,18 +299,19 @@ class FrameView(QWidget):
 
     def install_shortcuts(self, host: QWidget) -> None:
         """The frame keys on ``host`` and its children (text fields keep their own arrow keys)."""
-        keys: tuple[tuple[Any, Callable[[], None]], ...] = (
-            (Qt.Key.Key_Right, self.next_detection),
-            (Qt.Key.Key_Left, self.previous_detection),
-            (Qt.Modifier.SHIFT | Qt.Key.Key_Right, self.next_frame),
-            (Qt.Modifier.SHIFT | Qt.Key.Key_Left, self.previous_frame),
-            (Qt.Key.Key_Space, self.toggle_play),
-            (Qt.Key.Key_B, self.toggle_boxes),
+        keys: tuple[tuple[shortcuts.Shortcut, Callable[[], None]], ...] = (
+            (shortcuts.NEXT_DETECTION, self.next_detection),
+            (shortcuts.PREVIOUS_DETECTION, self.previous_detection),
+            (shortcuts.NEXT_FRAME, self.next_frame),
+            (shortcuts.PREVIOUS_FRAME, self.previous_frame),
+            (shortcuts.PLAY, self.toggle_play),
+            (shortcuts.BOXES, self.toggle_boxes),
         )
-        for key, slot in keys:
-            shortcut = QShortcut(QKeySequence(key), host)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        for listed, slot in keys:  # the keys as Help > Keyboard shortcuts lists them
+            for sequence in shortcuts.sequences(listed):
+                shortcut = QShortcut(QKeySequence(sequence), host)
+                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                shortcut.activated.connect(slot)
 
     # -- state --------------------------------------------------------------------------------------------
 
