@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
     store = open_store(paths, err)
     results = None
     try:
-        target = _find_job(store, args.job)
+        target = find_job(store, args.job)
         if target.record is not None and target.record.status is not JobStatus.SUCCEEDED:
             r = target.record
             code = EXIT_PENDING if r.status.is_active else EXIT_FAILED
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
         except KnownError as exc:
             raise CliError(str(exc.message), EXIT_STORE) from exc
         if args.refetch or not results.has_results(target.job_id, default_aggregation(args.format)):
-            _fetch(args, store, results, target, err)
+            fetch_target(args, store, results, target, err)
         try:
             count = export_job(results, target.job_id, args.format, args.output)
         except (KnownError, OSError) as exc:
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
         store.close()
 
 
-def _find_job(store: JobStore, text: str) -> _Target:
+def find_job(store: JobStore, text: str) -> _Target:
     if text.isdigit() and len(text) < 12:
         record = store.get(int(text))
         if record is None:
@@ -87,7 +87,7 @@ def _find_job(store: JobStore, text: str) -> _Target:
     return _Target(text, store.by_job_id(text))
 
 
-def _fetch(args: argparse.Namespace, store: JobStore, results: ResultsStore, target: _Target, err: TextIO) -> None:
+def fetch_target(args: argparse.Namespace, store: JobStore, results: ResultsStore, target: _Target, err: TextIO) -> None:
     conn = connection_for(args)
     print(f"fetching the results of {target.job_id}…", file=err)
     try:

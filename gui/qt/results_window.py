@@ -38,9 +38,13 @@ from gui.core.engine import fetch_job_results
 from gui.core.errors import UserMessage
 from gui.core.export import FORMAT_NAMES, FORMAT_SUFFIXES, FORMATS, export_job
 from gui.core.jobstore import JobRecord, JobStore
+from gui.core.moments import moment_ms
+from gui.core.palette import label_color
 from gui.core.results_fetch import FetchProgress
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, LabelSummary, ResultsStore, ResultSummary
 from gui.core.types import ClientFactory
+from gui.qt.frame_view import FrameView
+from gui.qt.label_thumbnails import EXTRA_WIDTH, attach_thumbnails
 from gui.qt.results_models import DetectionsModel, LabelFilterProxy, LabelSummaryModel
 from gui.qt.shortcuts import CLOSE_RESULTS, sequences
 from gui.qt.timeline import DEFAULT_BINS, TimelineData, TimelineWidget, format_ms, timeline_from_runs
@@ -262,7 +266,19 @@ class ResultsView(QWidget):
         self.splitter.addWidget(tables)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
-        layout.addWidget(self.splitter, 1)
+        self.frameView = FrameView(self.store, self.job_id, video_uri=self.video_uri, record=self.record,
+                                   client_factory=self.client_factory, parent=self)
+        self.frameView.install_shortcuts(self)
+        self.frameView.frameShown.connect(self.timeline.set_cursor)
+        self.timeline.seekRequested.connect(self.frameView.show_at)
+        self.thumbnailDelegate = attach_thumbnails(self.summaryTable, self.frameView)
+        self.frameSplitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.frameSplitter.setObjectName("frameSplitter")
+        self.frameSplitter.addWidget(self.splitter)
+        self.frameSplitter.addWidget(self.frameView)
+        self.frameSplitter.setStretchFactor(0, 3)
+        self.frameSplitter.setStretchFactor(1, 2)
+        layout.addWidget(self.frameSplitter, 1)
 
         self.statusLabel = QLabel(self)
         self.statusLabel.setObjectName("resultsStatus")
@@ -311,7 +327,7 @@ class ResultsView(QWidget):
         for col, sample in enumerate(
             ("Shipping Container", "Occurrences", "Max conf.", "Mean conf.", "00:00:00.000", "00:00:00.000")
         ):
-            summary.resizeSection(col, w(sample))
+            summary.resizeSection(col, w(sample) + (EXTRA_WIDTH if col == 0 else 0))
         detections = self.detectionsTable.horizontalHeader()
         samples = {
             "timestamp": "00:00:00.000",
@@ -401,7 +417,8 @@ class ResultsView(QWidget):
         True when none is left running."""
         self.cancel_fetch()
         ended = self.detectionsModel.tasks.close(timeout)
-        return self.tasks.close(timeout) and ended
+        frames_ended = self.frameView.shutdown(timeout)
+        return self.tasks.close(timeout) and ended and frames_ended
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -432,6 +449,9 @@ class ResultsView(QWidget):
             loaded.labels, segments=segments, sort=(header.sortIndicatorSection(), header.sortIndicatorOrder())
         )
         self.timeline.set_data(loaded.timeline, segments=segments)
+        self.timeline.set_colors({item.label: label_color(item.label, item.categories) for item in loaded.labels})
+        self.frameView.set_aggregation(loaded.aggregation)
+        self.frameView.make_thumbnails([item.label for item in loaded.labels])
         self.timeline.set_filter(self.searchEdit.text())
         self.summaryProxy.set_text(self.searchEdit.text())
         self.detectionsModel.set_query(self.job_id, loaded.aggregation, search=self.searchEdit.text())
@@ -559,17 +579,20 @@ class ResultsView(QWidget):
             item = self.summaryModel.row_item(self.summaryProxy.mapToSource(rows[0]).row())
             if item is not None:
                 self.timeline.set_marker(item.label, item.first_ms)
+                self.frameView.show_best(item.label)
 
     @Slot(QModelIndex, QModelIndex)
     def _on_detection_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         d = self.detectionsModel.detection(current.row()) if current.isValid() else None
         if d is not None:
             self.timeline.set_marker(d.label, d.timestamp_ms)
+            self.frameView.show_at(moment_ms(d, self.aggregation), d.label)
 
     @Slot(str, int)
     def _on_timeline_clicked(self, label: str, ms: int) -> None:
         self.timeline.set_marker(label, ms)
         self._set_status(f"{label} at {format_ms(ms)}")
+        self.frameView.show_at(ms, label)
 
     @Slot(int)
     def _on_detections_counted(self, rows: int) -> None:

@@ -38,9 +38,10 @@ PREVIOUS_DETECTION = Shortcut("Left", "Previous detection of the selected label"
 NEXT_FRAME = Shortcut("Shift+Right", "One frame forward", "Frame view")
 PREVIOUS_FRAME = Shortcut("Shift+Left", "One frame back", "Frame view")
 PLAY = Shortcut("Space", "Play or pause", "Frame view")
+BOXES = Shortcut("B", "Show or hide the label boxes", "Frame view")
 
 ALL = (SUBMIT, REFRESH, FIND_LABEL, QUIT, INCLUDE, EXCLUDE, OPEN_RESULTS, REMOVE_JOBS, CLOSE_RESULTS,
-       PREVIOUS_DETECTION, NEXT_DETECTION, PREVIOUS_FRAME, NEXT_FRAME, PLAY)
+       PREVIOUS_DETECTION, NEXT_DETECTION, PREVIOUS_FRAME, NEXT_FRAME, PLAY, BOXES)
 
 
 def sequences(shortcut: Shortcut) -> list[str]:

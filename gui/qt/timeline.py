@@ -16,11 +16,10 @@ from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
+from gui.core.palette import PALETTE
+
 DEFAULT_BINS = 2048
 DEFAULT_MAX_ROWS = 200
-
-# Distinguishable colours (Okabe-Ito-like, readable on light and dark backgrounds).
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C6BB1", "#B8860B")
 
 _TICK_STEPS_MS = (
     100, 200, 250, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
@@ -177,6 +176,7 @@ class TimelineWidget(QAbstractScrollArea):
     """Labels (rows) against time (x). Hover for the label and time; click emits :attr:`timeClicked`."""
 
     timeClicked = Signal(str, int)  # label, ms
+    seekRequested = Signal(int)  # ms: a click on the time axis
 
     ROW_HEIGHT = 18
     AXIS_HEIGHT = 24
@@ -195,6 +195,8 @@ class TimelineWidget(QAbstractScrollArea):
         self._filter = ""
         self._max_rows = DEFAULT_MAX_ROWS
         self._marker: tuple[str, int] | None = None
+        self._cursor: int | None = None  # the frame view's current time
+        self._colors: dict[str, str] = {}
         self._segments = False
         self._widest: int | None = None  # widest visible label, px
         self._spans: dict[tuple[int, int, int], list[tuple[int, int]]] = {}  # (row, left, width) -> spans
@@ -232,6 +234,22 @@ class TimelineWidget(QAbstractScrollArea):
         """Highlight a detection (a vertical line at ``ms`` and its label's row); None clears it."""
         self._marker = None if label is None or ms is None else (label, int(ms))
         self.viewport().update()
+
+    def set_cursor(self, ms: int | None) -> None:
+        """The current time of the frame view (a vertical line across the plot); None hides it."""
+        self._cursor = None if ms is None else int(ms)
+        self.viewport().update()
+
+    def cursor_ms(self) -> int | None:
+        return self._cursor
+
+    def set_colors(self, colors: dict[str, str]) -> None:
+        """Colour per label (its category's, shared with the frame boxes); others use the palette."""
+        self._colors = dict(colors)
+        self.viewport().update()
+
+    def row_color(self, label: str, index: int) -> str:
+        return self._colors.get(label) or PALETTE[index % len(PALETTE)]
 
     def visible_labels(self) -> list[str]:
         return [self._data.rows[i].label for i in self._visible]
@@ -392,7 +410,7 @@ class TimelineWidget(QAbstractScrollArea):
                     deferred = True  # the rest in the next paint: never block the GUI on a huge timeline
                     continue
                 spans = self._pixel_spans(row, plot)
-            color = QColor(PALETTE[self._visible[row] % len(PALETTE)])
+            color = QColor(self.row_color(label, self._visible[row]))
             for x, w in spans:
                 painter.fillRect(x, y + 3, w, self.ROW_HEIGHT - 6, color)
         painter.setClipping(False)
@@ -403,6 +421,10 @@ class TimelineWidget(QAbstractScrollArea):
             x = self._x_of(self._marker[1], plot)
             painter.setPen(QColor("#C00000"))
             painter.drawLine(x, self.AXIS_HEIGHT - 6, x, vp.bottom())
+        if self._cursor is not None:
+            x = self._x_of(self._cursor, plot)
+            painter.fillRect(x - 1, 0, 3, vp.height(), QColor(0, 0, 0, 140))
+            painter.fillRect(x, 0, 1, vp.height(), QColor("#FFFFFF"))
 
     def _paint_axis(self, painter: QPainter, plot: QRect, fm: QFontMetrics, text: QColor, grid: QColor) -> None:
         pal = self.palette()
@@ -471,6 +493,10 @@ class TimelineWidget(QAbstractScrollArea):
         plot = self._plot_rect()
         if row is not None and pos.x() >= plot.left() and event.button() == Qt.MouseButton.LeftButton:
             self.timeClicked.emit(self._data.rows[self._visible[row]].label, self._ms_of(pos.x(), plot))
+            event.accept()
+            return
+        if pos.y() < self.AXIS_HEIGHT and pos.x() >= plot.left() and event.button() == Qt.MouseButton.LeftButton:
+            self.seekRequested.emit(self._ms_of(pos.x(), plot))
             event.accept()
             return
         super().mousePressEvent(event)

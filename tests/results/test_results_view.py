@@ -16,7 +16,6 @@ from results_support import DEMO_BUCKET, SCRIPT_SIZE, SCRIPTED_VIDEO, rekognitio
 from gui.core.results_fetch import fetch_and_store
 from gui.core.results_store import SEGMENTS, TIMESTAMPS
 from gui.qt.results_window import ResultsView, open_results
-from gui.qt.timeline import PALETTE
 
 # the offscreen platform says this whenever a top-level window with size hints is shown; harmless
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
@@ -205,7 +204,7 @@ def test_timeline_paints_bars_where_the_labels_occur(qtbot, cached, results_pool
     timeline.viewport().grab().save(str(tmp_path / "timeline.png"))
     rects = timeline.bar_rects(0)
     assert rects, "the most frequent label has bars"
-    color = QColor(PALETTE[0])
+    color = QColor(timeline.row_color(timeline.visible_labels()[0], 0))
     painted = sum(_colored(image, r, color) for r in rects)
     area = sum(r.width() * r.height() for r in rects)
     assert painted >= area * 0.9
