@@ -81,7 +81,7 @@ def test_edl_reads_back_with_the_cmx_3600_adapter(rated, tmp_path):
         # so they are lost on reading. Strict: this fails (and must be updated) once the adapter reads them.
         assert len(clip.markers) == 0
         locs = [line.split() for line in text.splitlines() if line.startswith("* LOC: ")]
-        assert [(loc[4], round(opentime.from_timecode(loc[2], float(fraction)).value)) for loc in locs] == [
+        assert [(" ".join(loc[4:]), round(opentime.from_timecode(loc[2], float(fraction)).value)) for loc in locs] == [
             (name.upper(), start + first) for name, first, _ in expected
         ]
         pytest.xfail("otio-cmx3600-adapter 1.0 cannot read drop-frame LOC lines")
