@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from gui.cli import markers
 from gui.cli.common import (
     EXIT_CODES_HELP,
     EXIT_FAILED,
@@ -34,10 +35,12 @@ def add_parser(subparsers: Any) -> None:
     r = subparsers.add_parser("results", help="fetch (if needed) and export a job's labels", epilog=EXIT_CODES_HELP,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     add_connection_args(r)
-    r.add_argument("job", metavar="JOB_ID", help="AWS JobId, or the local job number shown by 'status'")
-    r.add_argument("--format", required=True, choices=("json", "csv", "vtt"))
-    r.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    r.add_argument("jobs", nargs="+", metavar="JOB_ID",
+                   help="AWS JobId, or the local job number shown by 'status' (several: marker formats)")
+    r.add_argument("--format", required=True, choices=("json", "csv", "vtt", *markers.FORMATS))
+    r.add_argument("-o", "--output", required=True, type=Path, metavar="FILE_OR_FOLDER")
     r.add_argument("--refetch", action="store_true", help="fetch from AWS even if stored locally")
+    markers.add_arguments(r)
 
 
 @dataclass
@@ -47,19 +50,15 @@ class _Target:
 
 
 def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
+    if args.format in markers.FORMATS:
+        return markers.run(args, paths, out, err)
+    if len(args.jobs) > 1:
+        raise CliError(f"--format {args.format} exports one job at a time", EXIT_USAGE)
     store = open_store(paths, err)
     results = None
     try:
-        target = _find_job(store, args.job)
-        if target.record is not None and target.record.status is not JobStatus.SUCCEEDED:
-            r = target.record
-            code = EXIT_PENDING if r.status.is_active else EXIT_FAILED
-            raise CliError(f"job {r.id} ({r.video_uri}) is {r.status.value}: no results"
-                           + (f" ({r.status_message})" if r.status_message else ""), code)
-        try:
-            results = ResultsStore(paths.results_db)
-        except KnownError as exc:
-            raise CliError(str(exc.message), EXIT_STORE) from exc
+        target = succeeded_target(store, args.jobs[0])
+        results = open_results(paths)
         if args.refetch or not results.has_results(target.job_id, default_aggregation(args.format)):
             _fetch(args, store, results, target, err)
         try:
@@ -73,6 +72,24 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
         if results is not None:
             results.close()
         store.close()
+
+
+def succeeded_target(store: JobStore, text: str) -> _Target:
+    """The job named by ``text``; CliError unless it succeeded (or is not in the job store)."""
+    target = _find_job(store, text)
+    if target.record is not None and target.record.status is not JobStatus.SUCCEEDED:
+        r = target.record
+        code = EXIT_PENDING if r.status.is_active else EXIT_FAILED
+        raise CliError(f"job {r.id} ({r.video_uri}) is {r.status.value}: no results"
+                       + (f" ({r.status_message})" if r.status_message else ""), code)
+    return target
+
+
+def open_results(paths: AppPaths) -> ResultsStore:
+    try:
+        return ResultsStore(paths.results_db)
+    except KnownError as exc:
+        raise CliError(str(exc.message), EXIT_STORE) from exc
 
 
 def _find_job(store: JobStore, text: str) -> _Target:

@@ -22,8 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-
-from opentimelineio import opentime
+from typing import Any
 
 from gui.core.errors import KnownError
 
@@ -109,13 +108,18 @@ class EditRate:
     def seconds(self, frames: int) -> float:
         return frames * self.denominator / self.numerator
 
-    def rational(self, frames: int) -> opentime.RationalTime:
+    def rational(self, frames: int) -> Any:
+        """An ``opentimelineio.opentime.RationalTime`` (imported on use: the CLI starts without it)."""
+        from opentimelineio import opentime
+
         return opentime.RationalTime(frames, self.fps)
 
     def timecode(self, frames: int) -> str:
         """SMPTE timecode of an absolute frame number (``;`` before the frames when drop-frame)."""
         if frames < 0:
             raise TimecodeError("Timecode out of range", f"Frame {frames} is before 00:00:00:00.")
+        from opentimelineio import opentime
+
         return opentime.to_timecode(self.rational(frames), self.fps, self.drop_frame)
 
     def parse(self, text: str) -> int:
@@ -145,6 +149,8 @@ class EditRate:
             )
         separator = ";" if self.drop_frame else ":"
         normalized = f"{h:02d}:{m:02d}:{s:02d}{separator}{f:02d}"
+        from opentimelineio import opentime
+
         return round(opentime.from_timecode(normalized, self.fps).value)
 
 
