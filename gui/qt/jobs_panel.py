@@ -539,6 +539,9 @@ class JobsPanel(QWidget):
                 menu.addAction(self.actions[action])
                 if action is Action.COPY_JOB_ID and self.copyErrorAction.isEnabled():
                     menu.addAction(self.copyErrorAction)
+        fetched = [r for r in self.selected_records() if r.results_fetched and r.job_id]
+        if fetched:
+            menu.addAction("Export markers…", self.export_markers).setObjectName("exportMarkersAction")
         if not menu.isEmpty():
             menu.popup(self.table.viewport().mapToGlobal(pos))
 
@@ -582,6 +585,19 @@ class JobsPanel(QWidget):
         store is still being opened (the window opens as soon as it is)."""
         factory = self.connection.client if self.connection is not None else None
         return self.results.open(record, self.store, factory)
+
+    @Slot()
+    def export_markers(self) -> QWidget | None:
+        """The marker export dialog for the selected jobs whose results are stored (one file per video)."""
+        from gui.core.results import ResultsStore
+        from gui.qt.export_dialog import open_marker_export
+
+        jobs = [(r.job_id, r.video_uri) for r in self.selected_records() if r.results_fetched and r.job_id]
+        if not jobs:
+            return None
+        if self._results_store is None:
+            self._results_store = ResultsStore(self.paths.results_db)
+        return open_marker_export(self, self._results_store, jobs, pool=self.pool)
 
     @Slot(object)
     def _on_results_store_error(self, message: UserMessage) -> None:
