@@ -20,7 +20,8 @@ marker per label span (:mod:`gui.core.markers`), frame-accurate at the video's e
   reader still reads what is written here (the tests use it).
 - ``otio``: OpenTimelineIO JSON: the timeline with its markers (colour, note and figures in metadata).
 - ``markers-csv``: one row per marker.
-- ``vtt-chapters``: WebVTT, one chapter cue per marker in start order.
+- ``vtt-chapters``: a WebVTT chapters track: chapters may not overlap partially, so each stretch of
+  the video gets one chapter titled with the labels seen in it.
 
 Files are written atomically with the permissions the user's umask gives new files (not the private
 0600 of the temporary file).
@@ -356,18 +357,33 @@ def _cue_text(text: str) -> str:
 
 
 def write_vtt_chapters(video: MarkedVideo, start: int, options: WriteOptions) -> str:
-    """Chapter cues in start order, times on the frame grid from the start of the video (players
-    know no start timecode). Markers of different labels may overlap; players list them by start."""
+    """A WebVTT chapters track: HTML requires chapter cues to nest or not overlap at all, and label
+    spans overlap freely, so the video is cut at every marker's start and end and each piece where
+    labels are seen becomes one chapter titled with those labels (in order of their marker's start).
+    Neighbouring pieces with the same labels are one chapter. Times are on the frame grid from the
+    start of the video: players know no start timecode."""
     r = video.rate
-    lines = ["WEBVTT", "", "NOTE chapters: one cue per label span; " + _cue_text(video.name), ""]
-    for n, m in enumerate(video.markers, start=1):
+    spans = []
+    for m in video.markers:
         first, frames = video.span(m)
-        lines += [
-            f"chapter-{n}",
-            f"{_vtt_time(r.seconds(first))} --> {_vtt_time(r.seconds(first + frames))}",
-            _cue_text(m.label),
-            "",
-        ]
+        spans.append((first, first + frames, m.label))
+    cuts = sorted({t for a, b, _ in spans for t in (a, b)})
+    chapters: list[list[Any]] = []  # [first frame, end frame, title]
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        labels: list[str] = []
+        for s0, s1, label in spans:  # spans are in start order
+            if s0 <= a and s1 >= b and label not in labels:
+                labels.append(label)
+        if not labels:
+            continue
+        title = ", ".join(labels)
+        if chapters and chapters[-1][1] == a and chapters[-1][2] == title:
+            chapters[-1][1] = b
+        else:
+            chapters.append([a, b, title])
+    lines = ["WEBVTT", "", "NOTE chapters: the labels seen in each stretch of " + _cue_text(video.name), ""]
+    for n, (a, b, title) in enumerate(chapters, start=1):
+        lines += [f"chapter-{n}", f"{_vtt_time(r.seconds(a))} --> {_vtt_time(r.seconds(b))}", _cue_text(title), ""]
     return "\n".join(lines)
 
 

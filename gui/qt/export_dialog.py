@@ -56,7 +56,7 @@ FORMAT_HINTS = {
     "fcpxml": "Final Cut Pro: File > Import > XML. Resolve reads it too.",
     "otio": "OpenTimelineIO, for pipelines and otioview.",
     "markers-csv": "One row per marker: times, timecodes, label, confidence, categories.",
-    "vtt-chapters": "WebVTT chapters for players: one chapter per label span.",
+    "vtt-chapters": "WebVTT chapters for players: each stretch of video named after the labels seen in it.",
 }
 
 

@@ -200,3 +200,22 @@ def read_fcpxml_exact(text: str) -> dict[str, Any]:
         "items": items,
         "name": root.find(".//project").get("name"),  # type: ignore[union-attr]
     }
+
+
+def chapters_to_spans(cues: list[tuple[int, int, str]], rate: Fraction) -> list[tuple[str, int, int]]:
+    """Label spans back from a chapters track: (label, first frame, frame count), sorted.
+
+    Checks on the way that the chapters neither overlap nor go back in time (HTML's rule for chapters)."""
+    per_label: dict[str, list[list[int]]] = {}
+    last_end = -1
+    for start, end, title in cues:
+        a, b = round(Fraction(start) * rate / 1000), round(Fraction(end) * rate / 1000)
+        assert a >= last_end and b > a, "chapters must not overlap"
+        last_end = b
+        for label in title.split(", "):
+            runs = per_label.setdefault(label, [])
+            if runs and runs[-1][1] == a:
+                runs[-1][1] = b
+            else:
+                runs.append([a, b])
+    return sorted((label, a, b - a) for label, runs in per_label.items() for a, b in runs)
