@@ -540,13 +540,26 @@ def export_markers(
     return result
 
 
-def count_markers(store: Any, job_ids: Sequence[str], options: MarkerOptions) -> tuple[int, list[str]]:
-    """How many markers an export with ``options`` would write, and why any job would be left out."""
+@dataclass(frozen=True)
+class MarkerCount:
+    """What an export with given options would write (the dialog's preview)."""
+
+    total: int
+    problems: tuple[str, ...] = ()  # jobs that would make the export fail, and why
+    notes: tuple[str, ...] = ()  # frame rates rounded and the like
+
+
+def count_markers(store: Any, job_ids: Sequence[str], options: MarkerOptions) -> MarkerCount:
     total = 0
     problems: list[str] = []
+    notes: list[str] = []
     for job_id in job_ids:
         try:
-            total += len(marked_video(store, job_id, options).markers)
+            video = marked_video(store, job_id, options)
         except KnownError as exc:
             problems.append(str(exc.message))
-    return total, problems
+            continue
+        total += len(video.markers)
+        if video.rate.note and video.rate.note not in notes:
+            notes.append(video.rate.note)
+    return MarkerCount(total, tuple(problems), tuple(notes))

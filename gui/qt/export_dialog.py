@@ -35,6 +35,7 @@ from gui.core.editorial import (
     FORMAT_SUFFIXES,
     FORMATS,
     ExportResult,
+    MarkerCount,
     WriteOptions,
     count_markers,
     default_start_timecode,
@@ -75,9 +76,8 @@ def _stem(video_uri: str, job_id: str) -> str:
 
 
 def _count_task(cancel: Any, progress: Any, store: Any, job_ids: list[str], options: MarkerOptions,
-                generation: int) -> tuple[int, int, list[str]]:
-    total, problems = count_markers(store, job_ids, options)
-    return generation, total, problems
+                generation: int) -> tuple[int, MarkerCount]:
+    return generation, count_markers(store, job_ids, options)
 
 
 def _export_task(cancel: Any, progress: Any, store: Any, job_ids: list[str], fmt: str, output: str,
@@ -197,6 +197,11 @@ class MarkerExportDialog(QDialog):
         self.previewLabel.setWordWrap(True)
         self.previewLabel.setStyleSheet("font-weight: bold;")
         layout.addWidget(self.previewLabel)
+        self.noteLabel = QLabel(self)
+        self.noteLabel.setObjectName("markerNote")
+        self.noteLabel.setWordWrap(True)
+        self.noteLabel.setVisible(False)
+        layout.addWidget(self.noteLabel)
         self.statusLabel = QLabel(self)
         self.statusLabel.setObjectName("markerStatus")
         self.statusLabel.setWordWrap(True)
@@ -280,7 +285,7 @@ class MarkerExportDialog(QDialog):
         options = self.options()
         problems = options.problems()
         if problems:
-            self._show_count(0, problems)
+            self._show_count(MarkerCount(0, tuple(problems)))
             return
         worker = Worker(_count_task, self.store, [j for j, _ in self.jobs], options, self._generation)
         worker.signals.result.connect(self._on_counted)
@@ -288,17 +293,18 @@ class MarkerExportDialog(QDialog):
         self._start(worker)
 
     @Slot(object)
-    def _on_counted(self, value: tuple[int, int, list[str]]) -> None:
-        generation, total, problems = value
+    def _on_counted(self, value: tuple[int, MarkerCount]) -> None:
+        generation, count = value
         if generation == self._generation:
-            self._show_count(total, problems)
+            self._show_count(count)
 
     @Slot(object)
     def _on_count_error(self, message: UserMessage) -> None:
         self.last_message = message
         self.previewLabel.setText(str(message))
 
-    def _show_count(self, total: int, problems: list[str]) -> None:
+    def _show_count(self, count: MarkerCount) -> None:
+        total = count.total
         self.count = total
         videos = len(self.jobs)
         if total:
@@ -306,10 +312,12 @@ class MarkerExportDialog(QDialog):
             text = f"{total:,} marker{'s' if total != 1 else ''} will be written{where}."
         else:
             text = "No marker passes these options: nothing would be written."
-        if problems:
-            text += "\n" + "\n".join(problems)
+        if count.problems:
+            text += "\n" + "\n".join(count.problems)
         self.previewLabel.setText(text)
-        self.exportButton.setEnabled(total > 0 and not self._exporting)
+        self.noteLabel.setText("\n".join(count.notes))
+        self.noteLabel.setVisible(bool(count.notes))
+        self.exportButton.setEnabled(total > 0 and not count.problems and not self._exporting)
         self.counted.emit(total)
 
     # -- export -----------------------------------------------------------------------------------------

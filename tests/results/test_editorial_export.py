@@ -11,6 +11,7 @@ from editorial_support import otio_read, segment, segments_page, store_pages
 
 from gui.core.editorial import (
     EditorialError,
+    MarkerCount,
     WriteOptions,
     count_markers,
     export_markers,
@@ -174,7 +175,9 @@ def test_rewriting_replaces_the_file_atomically(store, out_dir):
 
 def test_count_markers_for_the_preview(store):
     _job(store, "job-a", "a/clip.mp4", labels=[segment("Car", 0, 1000, 90.0), segment("Dog", 0, 1000, 40.0)])
-    assert count_markers(store, ["job-a"], MarkerOptions()) == (2, [])
-    assert count_markers(store, ["job-a"], MarkerOptions(min_confidence=50)) == (1, [])
-    total, problems = count_markers(store, ["job-a", "nope"], MarkerOptions())
-    assert total == 2 and problems and "nope" in problems[0]
+    assert count_markers(store, ["job-a"], MarkerOptions()) == MarkerCount(2)
+    assert count_markers(store, ["job-a"], MarkerOptions(min_confidence=50)).total == 1
+    count = count_markers(store, ["job-a", "nope"], MarkerOptions())
+    assert count.total == 2 and len(count.problems) == 1 and "nope" in count.problems[0]
+    _job(store, "job-vfr", "a/phone.mp4", rate=29.6)
+    assert "29.6" in count_markers(store, ["job-vfr"], MarkerOptions()).notes[0]

@@ -152,6 +152,14 @@ def test_an_error_is_shown_and_the_dialog_stays_open(qtbot, jobs, pool, tmp_path
     assert list(tmp_path.glob("*.edl")) == [] and not Path(dialog.outputEdit.text()).exists()
 
 
+def test_a_rounded_frame_rate_is_noted(qtbot, store, pool, tmp_path):
+    store_pages(store, "job-vfr", [segments_page(LABELS, 29.6)])
+    dialog = MarkerExportDialog(store, [("job-vfr", "s3://footage/phone.mp4")], pool=pool, start_folder=tmp_path)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.count is not None, timeout=10_000)
+    assert "29.6 frames per second" in dialog.noteLabel.text() and not dialog.noteLabel.isHidden()
+
+
 def test_a_job_without_segments_says_so_in_the_preview(qtbot, store, pool, tmp_path):
     store_pages(store, "job-t", [segments_page(LABELS, 25.0)], "TIMESTAMPS")
     dialog = MarkerExportDialog(store, [("job-t", "s3://footage/x.mp4")], pool=pool, start_folder=tmp_path)
