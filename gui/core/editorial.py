@@ -218,6 +218,12 @@ def _otio_timeline(
     return timeline
 
 
+def _reel_name(file_name: str) -> str:
+    """Up to 8 letters, digits or underscores from the file name (CMX 3600 reel names), else AX."""
+    reel = re.sub(r"[^A-Za-z0-9_]+", "_", Path(file_name).stem).strip("_")[:8]
+    return reel or "AX"
+
+
 def _fcm(rate: EditRate) -> str:
     return "FCM: DROP FRAME" if rate.drop_frame else "FCM: NON-DROP FRAME"
 
@@ -226,6 +232,9 @@ def write_edl(video: MarkedVideo, start: int, options: WriteOptions) -> str:
     import opentimelineio as otio
 
     timeline = _otio_timeline(video, start, leading_gap=True, clip_markers=True)
+    (clip,) = timeline.find_clips()
+    # EDL fields are separated by spaces: the adapter would cut a reel name out of "take 1.mp4" as is
+    clip.metadata["cmx_3600"] = {"reel": _reel_name(video.file_name)}
     text = otio.adapters.write_to_string(timeline, "cmx_3600", rate=video.rate.fps)
     lines = text.splitlines()
     at = 1 if lines and lines[0].startswith("TITLE:") else 0

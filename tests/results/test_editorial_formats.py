@@ -76,7 +76,8 @@ def test_edl_reads_back_with_the_cmx_3600_adapter(rated, tmp_path):
     start = _start(fraction, drop, "01:00:00:00")
     assert round(clip.source_range.start_time.value) == start  # source timecode = record timecode
     event = next(line for line in text.splitlines() if line.startswith("001 ")).split()
-    assert event[-4:-2] == event[-2:]  # record timecode = source timecode
+    assert event[:4] == ["001", "take_1", "V", "C"]  # a reel name without the space of "take 1.mp4"
+    assert len(event) == 8 and event[-4:-2] == event[-2:]  # record timecode = source timecode
     if drop:
         # The adapter writes drop-frame locators as 01:00:00;02 but its reader only matches ':' there,
         # so they are lost on reading. Strict: this fails (and must be updated) once the adapter reads them.
