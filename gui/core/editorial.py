@@ -44,7 +44,7 @@ from xml.etree import ElementTree
 
 from gui.core.atomic import atomic_write_text
 from gui.core.errors import KnownError
-from gui.core.markers import RESOLVE_COLOURS, Marker, MarkerOptions, markers_for_job
+from gui.core.markers import RESOLVE_COLOURS, Marker, MarkerOptions, build_markers
 from gui.core.timecode import DEFAULT_START, EDL_START, EditRate, edit_rate
 
 FORMATS = ("edl", "resolve-edl", "fcp7xml", "fcpxml", "otio", "markers-csv", "vtt-chapters")
@@ -127,8 +127,21 @@ class MarkedVideo:
         return start, max(1, end - start)
 
 
-def marked_video(store: Any, job_id: str, options: MarkerOptions | None = None) -> MarkedVideo:
-    """Read ``job_id``'s segments and metadata from the results store; KnownError when unusable."""
+@dataclass(frozen=True)
+class JobSegments:
+    """A job's video and its stored segments, read once: markers for any options come from it."""
+
+    job_id: str
+    name: str
+    uri: str
+    rate: EditRate
+    duration_ms: int
+    segments: tuple[Any, ...] = field(repr=False)
+
+
+def load_job(store: Any, job_id: str) -> JobSegments:
+    """Read ``job_id``'s segments and video metadata from the results store; EditorialError when the
+    segments are not stored or the frame rate is unusable."""
     from gui.core.results import SEGMENTS
 
     summary = store.summary(job_id)
@@ -145,13 +158,22 @@ def marked_video(store: Any, job_id: str, options: MarkerOptions | None = None) 
         raise EditorialError(
             "No frame rate", f"Job {job_id}: {exc.message.text}", exc.message.hint
         ) from exc
-    markers = tuple(markers_for_job(store, job_id, options))
     uri = summary.video_uri or ""
     name = uri.split("/", 3)[3] if uri.startswith("s3://") and uri.count("/") >= 3 else (uri or job_id)
-    duration_ms = int(metadata.get("DurationMillis") or 0)
+    segments = tuple(store.detections(job_id, SEGMENTS, sort="start"))
+    return JobSegments(job_id, name, uri, rate, int(metadata.get("DurationMillis") or 0), segments)
+
+
+def mark(job: JobSegments, options: MarkerOptions | None = None) -> MarkedVideo:
+    """The markers of ``job`` under ``options`` (pure: no store access)."""
+    markers = tuple(build_markers(job.segments, options))
     last = max((m.end_ms for m in markers), default=0)
-    duration_frames = max(1, rate.frames(max(duration_ms, last)))
-    return MarkedVideo(job_id, name, uri, rate, duration_frames, markers)
+    duration_frames = max(1, job.rate.frames(max(job.duration_ms, last)))
+    return MarkedVideo(job.job_id, job.name, job.uri, job.rate, duration_frames, markers)
+
+
+def marked_video(store: Any, job_id: str, options: MarkerOptions | None = None) -> MarkedVideo:
+    return mark(load_job(store, job_id), options)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -558,17 +580,12 @@ class MarkerCount:
     notes: tuple[str, ...] = ()  # frame rates rounded and the like
 
 
-def count_markers(store: Any, job_ids: Sequence[str], options: MarkerOptions) -> MarkerCount:
+def count_markers(jobs: Sequence[JobSegments], options: MarkerOptions) -> MarkerCount:
+    """How many markers ``options`` leave in the loaded ``jobs`` (see :func:`load_job`)."""
     total = 0
-    problems: list[str] = []
     notes: list[str] = []
-    for job_id in job_ids:
-        try:
-            video = marked_video(store, job_id, options)
-        except KnownError as exc:
-            problems.append(str(exc.message))
-            continue
-        total += len(video.markers)
-        if video.rate.note and video.rate.note not in notes:
-            notes.append(video.rate.note)
-    return MarkerCount(total, tuple(problems), tuple(notes))
+    for job in jobs:
+        total += len(build_markers(job.segments, options))
+        if job.rate.note and job.rate.note not in notes:
+            notes.append(job.rate.note)
+    return MarkerCount(total, (), tuple(notes))

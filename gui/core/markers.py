@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 DEFAULT_MERGE_GAP_MS = 1000
 DEFAULT_COLOUR = "WHITE"
@@ -218,10 +218,3 @@ def _marker(label: str, run: list[tuple[int, int, float, tuple[str, ...]]], end:
         categories=categories,
         segments=len(run),
     )
-
-
-def markers_for_job(store: Any, job_id: str, options: MarkerOptions | None = None) -> list[Marker]:
-    """Markers from the stored SEGMENTS of ``job_id`` (``store`` is a ResultsStore)."""
-    from gui.core.results import SEGMENTS
-
-    return build_markers(store.detections(job_id, SEGMENTS, sort="start"), options)

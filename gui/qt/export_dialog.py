@@ -1,8 +1,9 @@
 """Export label markers for editors: one dialog with the format, the marker options, where to write,
 and a live count of the markers that will be written.
 
-Counting reads the results cache, so it runs on a worker (and waits for typing to pause); only the
-newest count is shown. One job writes one file; several jobs write one file per video into a folder.
+A worker reads the jobs' segments from the results cache once; each change of the options is counted
+on a worker from those (after typing pauses), and only the newest count is shown. One job writes one
+file; several jobs write one file per video into a folder.
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ from gui.core.editorial import (
     FORMAT_SUFFIXES,
     FORMATS,
     ExportResult,
+    JobSegments,
     MarkerCount,
     WriteOptions,
     count_markers,
     default_start_timecode,
     export_markers,
+    load_job,
 )
-from gui.core.errors import UserMessage
+from gui.core.errors import KnownError, UserMessage
 from gui.core.markers import DEFAULT_MERGE_GAP_MS, MarkerOptions, split_list
 from gui.qt.workers import Worker
 
@@ -75,9 +78,20 @@ def _stem(video_uri: str, job_id: str) -> str:
     return re.sub(r"[^\w.-]+", "_", Path(name).stem or "markers")
 
 
-def _count_task(cancel: Any, progress: Any, store: Any, job_ids: list[str], options: MarkerOptions,
+def _load_task(cancel: Any, progress: Any, store: Any, job_ids: list[str]) -> tuple[list[JobSegments], list[str]]:
+    """Every job's segments, read once (the counts that follow need no store access)."""
+    loaded, problems = [], []
+    for job_id in job_ids:
+        try:
+            loaded.append(load_job(store, job_id))
+        except KnownError as exc:
+            problems.append(str(exc.message))
+    return loaded, problems
+
+
+def _count_task(cancel: Any, progress: Any, jobs: list[JobSegments], options: MarkerOptions,
                 generation: int) -> tuple[int, MarkerCount]:
-    return generation, count_markers(store, job_ids, options)
+    return generation, count_markers(jobs, options)
 
 
 def _export_task(cancel: Any, progress: Any, store: Any, job_ids: list[str], fmt: str, output: str,
@@ -113,6 +127,7 @@ class MarkerExportDialog(QDialog):
         self.count: int | None = None
         self.last_message: UserMessage | None = None
         self._generation = 0
+        self._loaded: tuple[list[JobSegments], list[str]] | None = None  # segments read once, problems
         self._workers: dict[int, Worker] = {}
         self._exporting = False
         several = len(self.jobs) > 1
@@ -123,7 +138,11 @@ class MarkerExportDialog(QDialog):
         self._count_timer.setInterval(150)
         self._count_timer.timeout.connect(self._start_count)
         self._on_format_changed()
-        self.refresh_count()
+        self.previewLabel.setText("Reading the segments…")
+        loader = Worker(_load_task, self.store, [j for j, _ in self.jobs])
+        loader.signals.result.connect(self._on_loaded)
+        loader.signals.error.connect(self._on_count_error)
+        self._start(loader)
 
     # -- layout -----------------------------------------------------------------------------------------
 
@@ -277,17 +296,29 @@ class MarkerExportDialog(QDialog):
     def refresh_count(self, *_: Any) -> None:
         """Count again once the options stop changing for a moment."""
         self._generation += 1
-        self.previewLabel.setText("Counting markers…")
-        self._count_timer.start()
+        if self._loaded is not None:
+            self.previewLabel.setText("Counting markers…")
+            self._count_timer.start()
+
+    @Slot(object)
+    def _on_loaded(self, value: tuple[list[JobSegments], list[str]]) -> None:
+        self._loaded = value
+        self.refresh_count()
 
     @Slot()
     def _start_count(self) -> None:
+        if self._loaded is None:
+            return  # the count follows the reading
         options = self.options()
         problems = options.problems()
         if problems:
             self._show_count(MarkerCount(0, tuple(problems)))
             return
-        worker = Worker(_count_task, self.store, [j for j, _ in self.jobs], options, self._generation)
+        loaded, load_problems = self._loaded
+        if load_problems:
+            self._show_count(MarkerCount(0, tuple(load_problems)))
+            return
+        worker = Worker(_count_task, loaded, options, self._generation)
         worker.signals.result.connect(self._on_counted)
         worker.signals.error.connect(self._on_count_error)
         self._start(worker)

@@ -15,6 +15,7 @@ from gui.core.editorial import (
     WriteOptions,
     count_markers,
     export_markers,
+    load_job,
     output_paths,
 )
 from gui.core.markers import MarkerOptions
@@ -175,9 +176,9 @@ def test_rewriting_replaces_the_file_atomically(store, out_dir):
 
 def test_count_markers_for_the_preview(store):
     _job(store, "job-a", "a/clip.mp4", labels=[segment("Car", 0, 1000, 90.0), segment("Dog", 0, 1000, 40.0)])
-    assert count_markers(store, ["job-a"], MarkerOptions()) == MarkerCount(2)
-    assert count_markers(store, ["job-a"], MarkerOptions(min_confidence=50)).total == 1
-    count = count_markers(store, ["job-a", "nope"], MarkerOptions())
-    assert count.total == 2 and len(count.problems) == 1 and "nope" in count.problems[0]
+    loaded = [load_job(store, "job-a")]
+    assert count_markers(loaded, MarkerOptions()) == MarkerCount(2)
+    assert count_markers(loaded, MarkerOptions(min_confidence=50)).total == 1
     _job(store, "job-vfr", "a/phone.mp4", rate=29.6)
-    assert "29.6" in count_markers(store, ["job-vfr"], MarkerOptions()).notes[0]
+    count = count_markers([*loaded, load_job(store, "job-vfr")], MarkerOptions())
+    assert count.total == 3 and "29.6" in count.notes[0]
