@@ -115,6 +115,8 @@ class MarkedVideo:
     rate: EditRate
     duration_frames: int
     markers: tuple[Marker, ...]
+    width: int = 0  # VideoMetadata.FrameWidth/FrameHeight; 0 when not reported
+    height: int = 0
 
     @property
     def file_name(self) -> str:
@@ -137,6 +139,8 @@ class JobSegments:
     rate: EditRate
     duration_ms: int
     segments: tuple[Any, ...] = field(repr=False)
+    width: int = 0
+    height: int = 0
 
 
 def load_job(store: Any, job_id: str) -> JobSegments:
@@ -161,7 +165,10 @@ def load_job(store: Any, job_id: str) -> JobSegments:
     uri = summary.video_uri or ""
     name = uri.split("/", 3)[3] if uri.startswith("s3://") and uri.count("/") >= 3 else (uri or job_id)
     segments = tuple(store.detections(job_id, SEGMENTS, sort="start"))
-    return JobSegments(job_id, name, uri, rate, int(metadata.get("DurationMillis") or 0), segments)
+    return JobSegments(
+        job_id, name, uri, rate, int(metadata.get("DurationMillis") or 0), segments,
+        int(metadata.get("FrameWidth") or 0), int(metadata.get("FrameHeight") or 0),
+    )
 
 
 def mark(job: JobSegments, options: MarkerOptions | None = None) -> MarkedVideo:
@@ -169,7 +176,7 @@ def mark(job: JobSegments, options: MarkerOptions | None = None) -> MarkedVideo:
     markers = tuple(build_markers(job.segments, options))
     last = max((m.end_ms for m in markers), default=0)
     duration_frames = max(1, job.rate.frames(max(job.duration_ms, last)))
-    return MarkedVideo(job.job_id, job.name, job.uri, job.rate, duration_frames, markers)
+    return MarkedVideo(job.job_id, job.name, job.uri, job.rate, duration_frames, markers, job.width, job.height)
 
 
 def marked_video(store: Any, job_id: str, options: MarkerOptions | None = None) -> MarkedVideo:
@@ -309,9 +316,12 @@ def write_fcpxml(video: MarkedVideo, start: int, options: WriteOptions) -> str:
     tc_format = "DF" if r.drop_frame else "NDF"
     root = ElementTree.Element("fcpxml", version="1.8")
     resources = ElementTree.SubElement(root, "resources")
-    ElementTree.SubElement(
+    fmt = ElementTree.SubElement(
         resources, "format", id="r1", name=f"Rekognition {r.label}", frameDuration=_fcpx_time(r, 1)
     )
+    if video.width and video.height:
+        fmt.set("width", str(video.width))
+        fmt.set("height", str(video.height))
     ElementTree.SubElement(
         resources, "asset", id="r2", name=video.file_name, src=video.uri or video.name, start="0s",
         duration=duration, hasVideo="1", hasAudio="0", format="r1",

@@ -131,6 +131,7 @@ def test_fcpxml_reads_back_with_the_fcpx_xml_adapter(rated, tmp_path):
     exact = read_fcpxml_exact(text)
     assert exact["name"] == KEY
     assert exact["frame_duration"] == 1 / fraction
+    assert 'width="1280" height="720"' in text
     assert exact["tc_format"] == ("DF" if drop else "NDF")
     assert exact["tc_start"] == 0
     assert [(name, start * fraction, duration * fraction) for _, name, start, duration, _ in exact["items"]] == [
