@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -428,5 +428,6 @@ def open_marker_export(
 ) -> MarkerExportDialog:
     """Show the dialog (window-modal, not blocking) and return it."""
     dialog = MarkerExportDialog(store, jobs, pool=pool, start_folder=start_folder, parent=parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per click: do not pile up in the parent
     dialog.open()
     return dialog

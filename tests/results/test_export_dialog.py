@@ -182,3 +182,4 @@ def test_the_results_window_opens_it(qtbot, jobs, pool, tmp_path, wait_pool):
     assert dialog.jobs == [("job-1", "s3://footage/cam a/take 1.mp4")]
     qtbot.waitUntil(lambda: dialog.count == 3, timeout=10_000)
     dialog.reject()
+    qtbot.waitUntil(lambda: view.findChild(MarkerExportDialog) is None, timeout=5_000)  # not piled up
