@@ -9,7 +9,8 @@ file; several jobs write one file per video into a folder.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from gui.core.editorial import (
 )
 from gui.core.errors import KnownError, UserMessage
 from gui.core.markers import DEFAULT_MERGE_GAP_MS, MarkerOptions, split_list
+from gui.core.paths import AppPaths
 from gui.qt.workers import Worker
 
 # (parent, caption, suggested path, name filter) -> chosen path, or "" when the user cancels
@@ -78,14 +80,31 @@ def _stem(video_uri: str, job_id: str) -> str:
     return re.sub(r"[^\w.-]+", "_", Path(name).stem or "markers")
 
 
-def _load_task(cancel: Any, progress: Any, store: Any, job_ids: list[str]) -> tuple[list[JobSegments], list[str]]:
+@contextmanager
+def _results(source: Any) -> Iterator[Any]:
+    """``source`` is an open ResultsStore (used as is) or AppPaths: then the results cache is opened for
+    this task alone (on its worker thread) and closed when it ends."""
+    if not isinstance(source, AppPaths):
+        yield source
+        return
+    from gui.core.results import ResultsStore
+
+    store = ResultsStore(source.results_db)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _load_task(cancel: Any, progress: Any, source: Any, job_ids: list[str]) -> tuple[list[JobSegments], list[str]]:
     """Every job's segments, read once (the counts that follow need no store access)."""
     loaded, problems = [], []
-    for job_id in job_ids:
-        try:
-            loaded.append(load_job(store, job_id))
-        except KnownError as exc:
-            problems.append(str(exc.message))
+    with _results(source) as store:
+        for job_id in job_ids:
+            try:
+                loaded.append(load_job(store, job_id))
+            except KnownError as exc:
+                problems.append(str(exc.message))
     return loaded, problems
 
 
@@ -94,20 +113,22 @@ def _count_task(cancel: Any, progress: Any, jobs: list[JobSegments], options: Ma
     return generation, count_markers(jobs, options)
 
 
-def _export_task(cancel: Any, progress: Any, store: Any, job_ids: list[str], fmt: str, output: str,
+def _export_task(cancel: Any, progress: Any, source: Any, job_ids: list[str], fmt: str, output: str,
                  options: MarkerOptions, write: WriteOptions) -> ExportResult:
-    return export_markers(store, job_ids, fmt, Path(output), options=options, write=write, cancel=cancel)
+    with _results(source) as store:
+        return export_markers(store, job_ids, fmt, Path(output), options=options, write=write, cancel=cancel)
 
 
 class MarkerExportDialog(QDialog):
-    """objectName ``markerExportDialog``. ``jobs`` are (JobId, video URI) pairs."""
+    """objectName ``markerExportDialog``. ``jobs`` are (JobId, video URI) pairs; ``store`` an open
+    ResultsStore, or the app's paths (each task then opens the results cache on its own thread)."""
 
     exported = Signal(object)  # ExportResult
     counted = Signal(int)  # the preview's marker count, each time it is updated
 
     def __init__(
         self,
-        store: Any,
+        store: Any | AppPaths,
         jobs: Sequence[tuple[str, str]],
         *,
         pool: QThreadPool | None = None,
@@ -423,7 +444,8 @@ class MarkerExportDialog(QDialog):
 
 
 def open_marker_export(
-    parent: QWidget | None, store: Any, jobs: Sequence[tuple[str, str]], *, pool: QThreadPool | None = None,
+    parent: QWidget | None, store: Any | AppPaths, jobs: Sequence[tuple[str, str]], *,
+    pool: QThreadPool | None = None,
     start_folder: Path | None = None,
 ) -> MarkerExportDialog:
     """Show the dialog (window-modal, not blocking) and return it."""

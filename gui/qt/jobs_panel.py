@@ -588,16 +588,12 @@ class JobsPanel(QWidget):
 
     @Slot()
     def export_markers(self) -> QWidget | None:
-        """The marker export dialog for the selected jobs whose results are stored (one file per video)."""
-        from gui.core.results import ResultsStore
+        """The marker export dialog for the selected jobs whose results are stored (one file per video);
+        it opens the results cache on its own worker threads."""
         from gui.qt.export_dialog import open_marker_export
 
         jobs = [(r.job_id, r.video_uri) for r in self.selected_records() if r.results_fetched and r.job_id]
-        if not jobs:
-            return None
-        if self._results_store is None:
-            self._results_store = ResultsStore(self.paths.results_db)
-        return open_marker_export(self, self._results_store, jobs, pool=self.pool)
+        return open_marker_export(self, self.paths, jobs, pool=self.pool) if jobs else None
 
     @Slot(object)
     def _on_results_store_error(self, message: UserMessage) -> None:

@@ -52,6 +52,13 @@ def test_context_menu_exports_markers_of_the_selected_jobs(qtbot, make_sandbox, 
         qtbot.waitUntil(lambda: dialog.count is not None, timeout=10_000)
         assert dialog.count > 0
         menu.close()
-        dialog.reject()
+        dialog.outputEdit.setText(str(tmp_path / "edit"))
+        dialog.set_format("otio")
+        with qtbot.waitSignal(dialog.exported, timeout=20_000) as blocker:
+            dialog.exportButton.click()
+        assert sorted(p.name for p in (tmp_path / "edit").iterdir()) == sorted(
+            v.key.rsplit("/", 1)[-1].rsplit(".", 1)[0] + ".otio" for v in videos
+        )
+        assert blocker.args[0].marker_count == dialog.count
     finally:
         panel.shutdown()
