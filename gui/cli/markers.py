@@ -1,18 +1,18 @@
 """``rekognition-labeler results JOB_ID [JOB_ID ...] --format edl|resolve-edl|...``: label markers for
-editors (see :mod:`gui.core.editorial`). The results command (:mod:`gui.cli.results`) calls :func:`run`
-for these formats; :func:`add_arguments` adds the marker options to its parser."""
+editors (see :mod:`gui.core.editorial`). The results command (:mod:`gui.cli.results`) finds and fetches
+the jobs, then calls :func:`export` for these formats; :func:`add_arguments` adds the marker options."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+from gui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
 from gui.core.editorial import FCPX_MODES, FORMATS
-from gui.core.markers import DEFAULT_MERGE_GAP_MS
-from gui.core.paths import AppPaths
+from gui.core.markers import DEFAULT_MERGE_GAP_MS, MarkerOptions, split_list
 
-__all__ = ["FORMATS", "add_arguments", "run"]
+__all__ = ["FORMATS", "add_arguments", "export", "marker_options"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,16 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="fcpxml: label spans as markers or as keyword ranges (default markers)")
 
 
-def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
-    """Fetch (when not stored) and export each job's markers; the exit codes are the results command's."""
-    from gui.cli import common
-    from gui.cli.results import _fetch, open_results, succeeded_target
-    from gui.core.editorial import WriteOptions, export_markers
-    from gui.core.errors import KnownError, explain
-    from gui.core.markers import MarkerOptions, split_list
-    from gui.core.results_store import SEGMENTS
-    from gui.core.timecode import TimecodeError
-
+def marker_options(args: argparse.Namespace) -> MarkerOptions:
+    """The marker options of the command line; CliError (usage) when out of range."""
     options = MarkerOptions(
         labels=split_list(args.labels),
         categories=split_list(args.categories),
@@ -54,36 +46,33 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
     )
     problems = options.problems()
     if problems:
-        raise common.CliError("; ".join(problems), common.EXIT_USAGE)
-    store = common.open_store(paths, err)
-    results = None
+        raise CliError("; ".join(problems), EXIT_USAGE)
+    return options
+
+
+def export(args: argparse.Namespace, results: Any, job_ids: list[str], out: TextIO, err: TextIO) -> int:
+    """Write the markers of ``job_ids`` (their segments stored in ``results``) as ``args`` ask."""
+    from gui.core.editorial import WriteOptions, export_markers
+    from gui.core.errors import KnownError, explain
+    from gui.core.timecode import TimecodeError
+
     try:
-        targets = [succeeded_target(store, text) for text in args.jobs]
-        results = open_results(paths)
-        for target in targets:
-            if args.refetch or not results.has_results(target.job_id, SEGMENTS):
-                _fetch(args, store, results, target, err)
-        try:
-            result = export_markers(
-                results,
-                [t.job_id for t in targets],
-                args.format,
-                Path(args.output),
-                options=options,
-                write=WriteOptions(start_timecode=args.start_timecode, fcpx_mode=args.fcpx),
-            )
-        except TimecodeError as exc:
-            raise common.CliError(f"--start-timecode: {explain(exc)}", common.EXIT_USAGE) from exc
-        except (KnownError, OSError) as exc:
-            raise common.CliError(f"export failed: {explain(exc)}", common.EXIT_FAILED) from exc
-        for note in result.notes:
-            print(f"note: {note}", file=err)
-        for skipped in result.skipped:
-            print(f"skipped: {skipped}", file=err)
-        for path, count in result.written:
-            print(f"wrote {count} marker(s) to {path}", file=out)
-        return common.EXIT_OK
-    finally:
-        if results is not None:
-            results.close()
-        store.close()
+        result = export_markers(
+            results,
+            job_ids,
+            args.format,
+            Path(args.output),
+            options=marker_options(args),
+            write=WriteOptions(start_timecode=args.start_timecode, fcpx_mode=args.fcpx),
+        )
+    except TimecodeError as exc:
+        raise CliError(f"--start-timecode: {explain(exc)}", EXIT_USAGE) from exc
+    except (KnownError, OSError) as exc:
+        raise CliError(f"export failed: {explain(exc)}", EXIT_FAILED) from exc
+    for note in result.notes:
+        print(f"note: {note}", file=err)
+    for skipped in result.skipped:
+        print(f"skipped: {skipped}", file=err)
+    for path, count in result.written:
+        print(f"wrote {count} marker(s) to {path}", file=out)
+    return EXIT_OK

@@ -27,7 +27,7 @@ from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore
 from gui.core.paths import AppPaths
 from gui.core.results_fetch import fetch_and_store
-from gui.core.results_store import ResultsStore
+from gui.core.results_store import SEGMENTS, ResultsStore
 from gui.options import add_connection_args
 
 
@@ -50,17 +50,27 @@ class _Target:
 
 
 def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
-    if args.format in markers.FORMATS:
-        return markers.run(args, paths, out, err)
-    if len(args.jobs) > 1:
+    marker_format = args.format in markers.FORMATS
+    if marker_format:
+        markers.marker_options(args)  # usage errors before anything is fetched
+    elif len(args.jobs) > 1:
         raise CliError(f"--format {args.format} exports one job at a time", EXIT_USAGE)
+    # markers are made from segments
+    aggregation = SEGMENTS if marker_format else default_aggregation(args.format)
     store = open_store(paths, err)
     results = None
     try:
-        target = succeeded_target(store, args.jobs[0])
-        results = open_results(paths)
-        if args.refetch or not results.has_results(target.job_id, default_aggregation(args.format)):
-            _fetch(args, store, results, target, err)
+        targets = [_succeeded_target(store, text) for text in args.jobs]
+        try:
+            results = ResultsStore(paths.results_db)
+        except KnownError as exc:
+            raise CliError(str(exc.message), EXIT_STORE) from exc
+        for target in targets:
+            if args.refetch or not results.has_results(target.job_id, aggregation):
+                _fetch(args, store, results, target, err)
+        if marker_format:
+            return markers.export(args, results, [t.job_id for t in targets], out, err)
+        target = targets[0]
         try:
             count = export_job(results, target.job_id, args.format, args.output)
         except (KnownError, OSError) as exc:
@@ -74,7 +84,7 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
         store.close()
 
 
-def succeeded_target(store: JobStore, text: str) -> _Target:
+def _succeeded_target(store: JobStore, text: str) -> _Target:
     """The job named by ``text``; CliError unless it succeeded (or is not in the job store)."""
     target = _find_job(store, text)
     if target.record is not None and target.record.status is not JobStatus.SUCCEEDED:
@@ -83,13 +93,6 @@ def succeeded_target(store: JobStore, text: str) -> _Target:
         raise CliError(f"job {r.id} ({r.video_uri}) is {r.status.value}: no results"
                        + (f" ({r.status_message})" if r.status_message else ""), code)
     return target
-
-
-def open_results(paths: AppPaths) -> ResultsStore:
-    try:
-        return ResultsStore(paths.results_db)
-    except KnownError as exc:
-        raise CliError(str(exc.message), EXIT_STORE) from exc
 
 
 def _find_job(store: JobStore, text: str) -> _Target:

@@ -146,7 +146,7 @@ class JobSegments:
 def load_job(store: Any, job_id: str) -> JobSegments:
     """Read ``job_id``'s segments and video metadata from the results store; EditorialError when the
     segments are not stored or the frame rate is unusable."""
-    from gui.core.results import SEGMENTS
+    from gui.core.results_store import SEGMENTS
 
     summary = store.summary(job_id)
     if summary is None or not store.has_results(job_id, SEGMENTS):

@@ -90,7 +90,7 @@ RESOLVE_COLOURS: dict[str, str] = {
 
 
 class SegmentLike(Protocol):
-    """What a marker is built from: :class:`gui.core.results.Detection` of the SEGMENTS aggregation."""
+    """What a marker is built from: :class:`gui.core.results_store.Detection` of the SEGMENTS aggregation."""
 
     @property
     def label(self) -> str: ...

@@ -48,7 +48,7 @@ from gui.core.editorial import (
 from gui.core.errors import KnownError, UserMessage
 from gui.core.markers import DEFAULT_MERGE_GAP_MS, MarkerOptions, split_list
 from gui.core.paths import AppPaths
-from gui.qt.workers import Worker
+from gui.qt.workers import TaskRegistry
 
 # (parent, caption, suggested path, name filter) -> chosen path, or "" when the user cancels
 SaveDialog = Callable[[QWidget, str, str, str], str]
@@ -87,7 +87,7 @@ def _results(source: Any) -> Iterator[Any]:
     if not isinstance(source, AppPaths):
         yield source
         return
-    from gui.core.results import ResultsStore
+    from gui.core.results_store import ResultsStore
 
     store = ResultsStore(source.results_db)
     try:
@@ -141,7 +141,8 @@ class MarkerExportDialog(QDialog):
         self.setObjectName("markerExportDialog")
         self.store = store
         self.jobs = list(jobs)
-        self.pool = pool or QThreadPool.globalInstance()
+        # pool: share the opener's threads (the results windows' pool); otherwise one of its own
+        self.tasks = TaskRegistry(self, pool=pool, max_threads=1, low_priority=True, name="markerExportTasks")
         self.save_dialog: SaveDialog = save_dialog or _save_dialog
         self.folder_dialog: FolderDialog = folder_dialog or _folder_dialog
         self.folder = start_folder or Path.home()
@@ -149,7 +150,6 @@ class MarkerExportDialog(QDialog):
         self.last_message: UserMessage | None = None
         self._generation = 0
         self._loaded: tuple[list[JobSegments], list[str]] | None = None  # segments read once, problems
-        self._workers: dict[int, Worker] = {}
         self._exporting = False
         several = len(self.jobs) > 1
         self.setWindowTitle(f"Export markers of {len(self.jobs)} videos" if several else "Export markers")
@@ -160,10 +160,8 @@ class MarkerExportDialog(QDialog):
         self._count_timer.timeout.connect(self._start_count)
         self._on_format_changed()
         self.previewLabel.setText("Reading the segments…")
-        loader = Worker(_load_task, self.store, [j for j, _ in self.jobs])
-        loader.signals.result.connect(self._on_loaded)
-        loader.signals.error.connect(self._on_count_error)
-        self._start(loader)
+        self.tasks.run(_load_task, self.store, [j for j, _ in self.jobs], on_result=self._on_loaded,
+                       on_error=self._on_count_error)
 
     # -- layout -----------------------------------------------------------------------------------------
 
@@ -339,10 +337,8 @@ class MarkerExportDialog(QDialog):
         if load_problems:
             self._show_count(MarkerCount(0, tuple(load_problems)))
             return
-        worker = Worker(_count_task, loaded, options, self._generation)
-        worker.signals.result.connect(self._on_counted)
-        worker.signals.error.connect(self._on_count_error)
-        self._start(worker)
+        self.tasks.run(_count_task, loaded, options, self._generation, on_result=self._on_counted,
+                       on_error=self._on_count_error)
 
     @Slot(object)
     def _on_counted(self, value: tuple[int, MarkerCount]) -> None:
@@ -386,12 +382,9 @@ class MarkerExportDialog(QDialog):
         self._exporting = True
         self.exportButton.setEnabled(False)
         self._set_status(f"Writing {FORMAT_NAMES[self.fmt]}…")
-        worker = Worker(_export_task, self.store, [j for j, _ in self.jobs], self.fmt, output, self.options(),
-                        self.write_options())
-        worker.signals.result.connect(self._on_exported)
-        worker.signals.error.connect(self._on_export_error)
-        worker.signals.finished.connect(self._on_export_finished)
-        self._start(worker)
+        self.tasks.run(_export_task, self.store, [j for j, _ in self.jobs], self.fmt, output, self.options(),
+                       self.write_options(), on_result=self._on_exported, on_error=self._on_export_error,
+                       on_finished=self._on_export_finished)
         return True
 
     @Slot(object)
@@ -416,26 +409,16 @@ class MarkerExportDialog(QDialog):
         self.statusLabel.setText(text)
         self.statusLabel.setStyleSheet("color: #b00020;" if error else "")
 
-    # -- workers ----------------------------------------------------------------------------------------
-
-    def _start(self, worker: Worker) -> None:
-        worker.signals.finished.connect(self._forget_worker)
-        self._workers[id(worker.signals)] = worker
-        self.pool.start(worker)
-
-    @Slot()
-    def _forget_worker(self) -> None:
-        sender = self.sender()
-        if sender is not None:
-            self._workers.pop(id(sender), None)
+    # -- tasks ------------------------------------------------------------------------------------------
 
     def busy(self) -> bool:
-        return bool(self._workers) or self._count_timer.isActive()
+        return bool(self.tasks.tasks()) or self._count_timer.isActive()
 
     def done(self, result: int) -> None:
-        for worker in list(self._workers.values()):
-            worker.cancel()
+        """Closing cancels what is under way: counts stop; an export stops if it has not begun writing
+        (files being written are finished, each whole)."""
         self._count_timer.stop()
+        self.tasks.cancel_all()
         super().done(result)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -593,7 +593,7 @@ class JobsPanel(QWidget):
         from gui.qt.export_dialog import open_marker_export
 
         jobs = [(r.job_id, r.video_uri) for r in self.selected_records() if r.results_fetched and r.job_id]
-        return open_marker_export(self, self.paths, jobs, pool=self.pool) if jobs else None
+        return open_marker_export(self, self.paths, jobs, pool=self.results.pool) if jobs else None
 
     @Slot(object)
     def _on_results_store_error(self, message: UserMessage) -> None:

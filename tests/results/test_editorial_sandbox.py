@@ -56,7 +56,8 @@ def rate_jobs(tmp_path_factory) -> Iterator[dict[str, Any]]:
     """One finished job per frame rate, its raw SEGMENTS pages and a store holding its results."""
     import boto3
 
-    from gui.core.results import ResultsStore, fetch_and_store
+    from gui.core.results_fetch import fetch_and_store
+    from gui.core.results_store import ResultsStore
     from gui.sandbox import Sandbox
 
     sb = Sandbox(port=0, seed_demo=False, job_seconds=0.3)

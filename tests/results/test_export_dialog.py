@@ -171,7 +171,7 @@ def test_a_job_without_segments_says_so_in_the_preview(qtbot, store, pool, tmp_p
 
 
 def test_the_results_window_opens_it(qtbot, jobs, pool, tmp_path, wait_pool):
-    from gui.qt.results_view import ResultsView
+    from gui.qt.results_window import ResultsView
 
     view = ResultsView(jobs, "job-1", video_uri="s3://footage/cam a/take 1.mp4", pool=pool)
     qtbot.addWidget(view)
