@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from gui.cli import markers
 from gui.cli.common import (
     EXIT_CODES_HELP,
     EXIT_FAILED,
@@ -26,7 +27,7 @@ from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore
 from gui.core.paths import AppPaths
 from gui.core.results_fetch import fetch_and_store
-from gui.core.results_store import ResultsStore
+from gui.core.results_store import SEGMENTS, ResultsStore
 from gui.options import add_connection_args
 
 
@@ -34,10 +35,12 @@ def add_parser(subparsers: Any) -> None:
     r = subparsers.add_parser("results", help="fetch (if needed) and export a job's labels", epilog=EXIT_CODES_HELP,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     add_connection_args(r)
-    r.add_argument("job", metavar="JOB_ID", help="AWS JobId, or the local job number shown by 'status'")
-    r.add_argument("--format", required=True, choices=("json", "csv", "vtt"))
-    r.add_argument("-o", "--output", required=True, type=Path, metavar="FILE")
+    r.add_argument("jobs", nargs="+", metavar="JOB_ID",
+                   help="AWS JobId, or the local job number shown by 'status' (several: marker formats)")
+    r.add_argument("--format", required=True, choices=("json", "csv", "vtt", *markers.FORMATS))
+    r.add_argument("-o", "--output", required=True, type=Path, metavar="FILE_OR_FOLDER")
     r.add_argument("--refetch", action="store_true", help="fetch from AWS even if stored locally")
+    markers.add_arguments(r)
 
 
 @dataclass
@@ -47,21 +50,27 @@ class _Target:
 
 
 def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
+    marker_format = args.format in markers.FORMATS
+    if marker_format:
+        markers.marker_options(args)  # usage errors before anything is fetched
+    elif len(args.jobs) > 1:
+        raise CliError(f"--format {args.format} exports one job at a time", EXIT_USAGE)
+    # markers are made from segments
+    aggregation = SEGMENTS if marker_format else default_aggregation(args.format)
     store = open_store(paths, err)
     results = None
     try:
-        target = find_job(store, args.job)
-        if target.record is not None and target.record.status is not JobStatus.SUCCEEDED:
-            r = target.record
-            code = EXIT_PENDING if r.status.is_active else EXIT_FAILED
-            raise CliError(f"job {r.id} ({r.video_uri}) is {r.status.value}: no results"
-                           + (f" ({r.status_message})" if r.status_message else ""), code)
+        targets = [_succeeded_target(store, text) for text in args.jobs]
         try:
             results = ResultsStore(paths.results_db)
         except KnownError as exc:
             raise CliError(str(exc.message), EXIT_STORE) from exc
-        if args.refetch or not results.has_results(target.job_id, default_aggregation(args.format)):
-            fetch_target(args, store, results, target, err)
+        for target in targets:
+            if args.refetch or not results.has_results(target.job_id, aggregation):
+                fetch_target(args, store, results, target, err)
+        if marker_format:
+            return markers.export(args, results, [t.job_id for t in targets], out, err)
+        target = targets[0]
         try:
             count = export_job(results, target.job_id, args.format, args.output)
         except (KnownError, OSError) as exc:
@@ -73,6 +82,17 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
         if results is not None:
             results.close()
         store.close()
+
+
+def _succeeded_target(store: JobStore, text: str) -> _Target:
+    """The job named by ``text``; CliError unless it succeeded (or is not in the job store)."""
+    target = find_job(store, text)
+    if target.record is not None and target.record.status is not JobStatus.SUCCEEDED:
+        r = target.record
+        code = EXIT_PENDING if r.status.is_active else EXIT_FAILED
+        raise CliError(f"job {r.id} ({r.video_uri}) is {r.status.value}: no results"
+                       + (f" ({r.status_message})" if r.status_message else ""), code)
+    return target
 
 
 def find_job(store: JobStore, text: str) -> _Target:

@@ -8,14 +8,19 @@ from datetime import datetime
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, fsync, then ``os.replace``: readers see old or new."""
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write to a temp file in the same folder, fsync, then ``os.replace``: readers see old or new.
+
+    The temp file is private (0600); ``mode`` gives the written file other permissions (for files
+    meant for other programs and people, such as exports)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            if mode is not None:
+                os.chmod(tmp, mode)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -26,8 +31,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
 
 
 def keep_aside(path: Path, suffix: str = ".corrupt") -> Path:

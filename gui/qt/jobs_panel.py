@@ -540,6 +540,9 @@ class JobsPanel(QWidget):
                 menu.addAction(self.actions[action])
                 if action is Action.COPY_JOB_ID and self.copyErrorAction.isEnabled():
                     menu.addAction(self.copyErrorAction)
+        fetched = [r for r in self.selected_records() if r.results_fetched and r.job_id]
+        if fetched:
+            menu.addAction("Export markers…", self.export_markers).setObjectName("exportMarkersAction")
         if not menu.isEmpty():
             menu.popup(self.table.viewport().mapToGlobal(pos))
 
@@ -583,6 +586,15 @@ class JobsPanel(QWidget):
         store is still being opened (the window opens as soon as it is)."""
         factory = self.connection.client if self.connection is not None else None
         return self.results.open(record, self.store, factory)
+
+    @Slot()
+    def export_markers(self) -> QWidget | None:
+        """The marker export dialog for the selected jobs whose results are stored (one file per video);
+        it opens the results cache on its own worker threads."""
+        from gui.qt.export_dialog import open_marker_export  # built when asked for: keeps start-up lean
+
+        jobs = [(r.job_id, r.video_uri) for r in self.selected_records() if r.results_fetched and r.job_id]
+        return open_marker_export(self, self.paths, jobs, pool=self.results.pool) if jobs else None
 
     @Slot(object)
     def _on_results_store_error(self, message: UserMessage) -> None:

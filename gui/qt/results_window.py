@@ -208,6 +208,11 @@ class ResultsView(QWidget):
         self.exportButton.setObjectName("exportButton")
         self.exportButton.clicked.connect(self._on_export_clicked)
         bar.addWidget(self.exportButton)
+        self.exportMarkersButton = QPushButton("Export markers…", self)
+        self.exportMarkersButton.setObjectName("exportMarkersButton")
+        self.exportMarkersButton.setToolTip("Label spans as markers for DaVinci Resolve, Premiere Pro, Final Cut Pro…")
+        self.exportMarkersButton.clicked.connect(self.export_markers)
+        bar.addWidget(self.exportMarkersButton)
         layout.addLayout(bar)
 
         progress_row = QHBoxLayout()
@@ -410,6 +415,14 @@ class ResultsView(QWidget):
         self.tasks.run(_export_task, self.store, self.job_id, fmt, path, aggregation, on_result=self._on_exported,
                        on_error=self._on_export_error, on_finished=self._on_export_finished)
         return True
+
+    @Slot()
+    def export_markers(self) -> QWidget:
+        """The marker export dialog for this job (gui.qt.export_dialog); its tasks share this view's pool."""
+        from gui.qt.export_dialog import open_marker_export  # built when asked for: keeps start-up lean
+
+        return open_marker_export(self, self.store, [(self.job_id, self.video_uri)], pool=self.tasks.pool,
+                                  start_folder=self._export_dir)
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Cancel the view's tasks and wait for them (bounded): none reads the store after this.

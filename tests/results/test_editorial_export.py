@@ -1,0 +1,184 @@
+"""Exporting markers to disk: several jobs into a folder, bad input (each a clear KnownError and no
+file written), atomic writes with the user's umask."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from editorial_support import otio_read, segment, segments_page, store_pages
+
+from gui.core.editorial import (
+    EditorialError,
+    MarkerCount,
+    WriteOptions,
+    count_markers,
+    export_markers,
+    load_job,
+    output_paths,
+)
+from gui.core.markers import MarkerOptions
+
+
+@pytest.fixture
+def out_dir(tmp_path):
+    d = tmp_path / "exports"
+    d.mkdir()
+    return d
+
+
+def _job(store, job_id, key, *, rate=25.0, labels=None, aggregation="SEGMENTS"):
+    labels = labels if labels is not None else [segment("Car", 1000, 2000, 90.0, "Vehicles and Automotive")]
+    store_pages(store, job_id, [segments_page(labels, rate, key=key)], aggregation)
+
+
+def test_several_jobs_write_one_file_per_video_into_a_folder(store, tmp_path):
+    _job(store, "job-a", "a/clip.mp4")
+    _job(store, "job-b", "b/other.mov", labels=[segment("Dog", 0, 500, 80.0), segment("Dog", 3000, 4000, 80.0)])
+    folder = tmp_path / "markers"
+    result = export_markers(store, ["job-a", "job-b"], "otio", folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["clip.otio", "other.otio"]
+    assert [(p.name, n) for p, n in result.written] == [("clip.otio", 1), ("other.otio", 2)]
+    assert result.marker_count == 3
+    assert otio_read(folder / "other.otio", "otio_json").name == "b/other.mov"
+
+
+def test_videos_sharing_a_name_get_the_job_id_added(store, tmp_path):
+    _job(store, "aaaaaaaa-1", "day1/take.mp4")
+    _job(store, "bbbbbbbb-2", "day2/take.mp4")
+    export_markers(store, ["aaaaaaaa-1", "bbbbbbbb-2"], "resolve-edl", tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["take-aaaaaaaa.edl", "take-bbbbbbbb.edl"]
+
+
+def test_one_job_into_an_existing_folder(store, tmp_path):
+    _job(store, "job-a", "a/clip one.mp4")
+    export_markers(store, ["job-a"], "fcpxml", tmp_path)
+    assert (tmp_path / "clip_one.fcpxml").is_file()
+
+
+def test_output_paths_for_one_file():
+    assert output_paths([], "edl", tmp := __import__("pathlib").Path("x.edl"), folder=False) == [tmp]
+
+
+def test_a_job_without_results_is_refused_and_nothing_is_written(store, tmp_path):
+    _job(store, "job-a", "a/clip.mp4")
+    folder = tmp_path / "out"
+    with pytest.raises(EditorialError) as info:
+        export_markers(store, ["job-a", "job-missing"], "otio", folder)
+    assert info.value.message.title == "No segments stored"
+    assert "job-missing" in info.value.message.text
+    assert not folder.exists()
+
+
+def test_a_job_with_timestamps_only_is_refused(store, tmp_path):
+    _job(store, "job-t", "a/clip.mp4", aggregation="TIMESTAMPS")
+    with pytest.raises(EditorialError) as info:
+        export_markers(store, ["job-t"], "edl", tmp_path / "x.edl")
+    assert info.value.message.title == "No segments stored"
+    assert not (tmp_path / "x.edl").exists()
+
+
+@pytest.mark.parametrize("rate", [0, 0.0, None])
+def test_a_frame_rate_of_zero_is_refused(store, tmp_path, rate):
+    _job(store, "job-z", "a/clip.mp4", rate=rate)
+    with pytest.raises(EditorialError) as info:
+        export_markers(store, ["job-z"], "resolve-edl", tmp_path / "x.edl")
+    assert info.value.message.title == "No frame rate"
+    assert "job-z" in info.value.message.text
+    assert not (tmp_path / "x.edl").exists()
+
+
+def test_an_unknown_format_is_refused(store, out_dir):
+    _job(store, "job-a", "a/clip.mp4")
+    with pytest.raises(EditorialError) as info:
+        export_markers(store, ["job-a"], "aaf", out_dir / "x.aaf")
+    assert info.value.message.title == "Unknown export format"
+    assert "resolve-edl" in info.value.message.hint
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_filter_leaving_no_marker_says_so_and_writes_nothing(store, out_dir):
+    _job(store, "job-a", "a/clip.mp4")
+    with pytest.raises(EditorialError) as info:
+        export_markers(store, ["job-a"], "fcp7xml", out_dir / "x.xml", options=MarkerOptions(labels=("Giraffe",)))
+    assert info.value.message.title == "No markers"
+    assert "nothing was written" in info.value.message.text
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_video_left_without_markers_among_several_is_skipped_and_named(store, tmp_path):
+    _job(store, "job-a", "a/clip.mp4")
+    _job(store, "job-b", "b/dog.mp4", labels=[segment("Dog", 0, 500, 80.0)])
+    result = export_markers(store, ["job-a", "job-b"], "otio", tmp_path / "out", options=MarkerOptions(labels=("car",)))
+    assert [p.name for p, _ in result.written] == ["clip.otio"]
+    assert result.skipped == ["b/dog.mp4: no label span passes the filters"]
+
+
+def test_invalid_options_and_start_timecode(store, out_dir):
+    _job(store, "job-a", "a/clip.mp4")
+    with pytest.raises(EditorialError) as info:
+        export_markers(store, ["job-a"], "otio", out_dir / "x.otio", options=MarkerOptions(min_confidence=120))
+    assert "0-100" in info.value.message.text
+    with pytest.raises(Exception) as info2:
+        export_markers(store, ["job-a"], "otio", out_dir / "x.otio", write=WriteOptions(start_timecode="25:99"))
+    assert info2.value.message.title == "Invalid timecode"
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a non-root POSIX user")
+def test_an_output_folder_that_cannot_be_written(store, tmp_path):
+    _job(store, "job-a", "a/clip.mp4")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(EditorialError) as info:
+            export_markers(store, ["job-a"], "otio", locked / "x.otio")
+        assert info.value.message.title == "Folder not writable"
+    finally:
+        locked.chmod(0o700)
+
+
+def test_an_output_folder_that_is_a_file(store, tmp_path):
+    """Also as root: a file in the way of the folder cannot be written into."""
+    _job(store, "job-a", "a/clip.mp4")
+    _job(store, "job-b", "b/clip2.mp4")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(EditorialError) as info:
+        export_markers(store, ["job-a", "job-b"], "otio", blocker / "sub")
+    assert info.value.message.title == "Folder not writable"
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="umask is POSIX")
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600), (0o002, 0o664)])
+def test_exported_files_follow_the_umask(store, out_dir, umask, mode):
+    _job(store, "job-a", "a/clip.mp4")
+    previous = os.umask(umask)
+    try:
+        export_markers(store, ["job-a"], "markers-csv", out_dir / "x.csv")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((out_dir / "x.csv").stat().st_mode) == mode
+    assert [p.name for p in out_dir.iterdir()] == ["x.csv"]  # no temp file left behind
+
+
+def test_rewriting_replaces_the_file_atomically(store, out_dir):
+    _job(store, "job-a", "a/clip.mp4")
+    out = out_dir / "x.vtt"
+    out.write_text("old")
+    export_markers(store, ["job-a"], "vtt-chapters", out)
+    assert out.read_text().startswith("WEBVTT")
+    assert [p.name for p in out_dir.iterdir()] == ["x.vtt"]
+
+
+def test_count_markers_for_the_preview(store):
+    _job(store, "job-a", "a/clip.mp4", labels=[segment("Car", 0, 1000, 90.0), segment("Dog", 0, 1000, 40.0)])
+    loaded = [load_job(store, "job-a")]
+    assert count_markers(loaded, MarkerOptions()) == MarkerCount(2)
+    assert count_markers(loaded, MarkerOptions(min_confidence=50)).total == 1
+    _job(store, "job-vfr", "a/phone.mp4", rate=29.6)
+    count = count_markers([*loaded, load_job(store, "job-vfr")], MarkerOptions())
+    assert count.total == 3 and "29.6" in count.notes[0]
