@@ -25,6 +25,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from gui.core.types import SANDBOX_HEADER
 from gui.sandbox import iamsim
 from gui.sandbox.apierrors import ApiError
 from gui.sandbox.faults import FaultInjector
@@ -74,6 +75,7 @@ class SandboxApp:
         self.cors = cors
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        start_response = _naming_the_sandbox(start_response)
         if self.cors:
             start_response = self._with_cors(environ, start_response)
             if environ.get("REQUEST_METHOD") == "OPTIONS" and environ.get("HTTP_ORIGIN"):
@@ -265,3 +267,14 @@ class ServerThread:
         for thread in threads:  # idle keep-alive handlers end once their socket is shut down
             if thread is not threading.current_thread():
                 thread.join(timeout=2)
+
+
+def _naming_the_sandbox(start_response: StartResponse) -> StartResponse:
+    """Every answer carries :data:`gui.core.types.SANDBOX_HEADER`: the app keeps the sandbox's jobs in one scope
+    across runs although its port changes (AWS sends no such header)."""
+
+    def wrapped(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        return start_response(status, [*headers, (SANDBOX_HEADER, "1")], exc_info)
+
+    return wrapped  # type: ignore[return-value]
+
