@@ -192,6 +192,9 @@ class LabelSummary:
     first_ms: int
     last_ms: int  # last timestamp (TIMESTAMPS) or last segment end (SEGMENTS)
     categories: tuple[str, ...]
+    parents: tuple[str, ...] = ()  # the label's ancestors (Car -> Vehicle, Transportation)
+    # what a search matches: the name, categories, parents and aliases (the rule of every search of a result)
+    search_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -507,12 +510,13 @@ class ResultsStore:
         """One row per label, most frequent first (ties by name)."""
         rid = self._require(job_id, aggregation)
         rows = self._db().execute(
-            "SELECT label, occurrences, max_confidence, mean_confidence, first_ms, last_ms, categories"
-            " FROM label_stats WHERE result_id=? ORDER BY occurrences DESC, label",
+            "SELECT label, occurrences, max_confidence, mean_confidence, first_ms, last_ms, categories, parents,"
+            " search_text FROM label_stats WHERE result_id=? ORDER BY occurrences DESC, label",
             (rid,),
         )
         return [
-            LabelSummary(r[0], int(r[1]), float(r[2]), float(r[3]), int(r[4]), int(r[5]), tuple(json.loads(r[6])))
+            LabelSummary(r[0], int(r[1]), float(r[2]), float(r[3]), int(r[4]), int(r[5]), tuple(json.loads(r[6])),
+                         tuple(json.loads(r[7] or "[]")), r[8] or "")
             for r in rows
         ]
 

@@ -39,9 +39,14 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 def label_matches(item: LabelSummary, text: str) -> bool:
-    """The summary filter: a case-insensitive substring of the label or one of its categories."""
+    """The search of a result, as the store applies it to the detections: a case-insensitive substring of the
+    label's name, categories, parents or aliases (:attr:`LabelSummary.search_text`)."""
     needle = text.strip().lower()
-    return not needle or needle in item.label.lower() or any(needle in c.lower() for c in item.categories)
+    if not needle:
+        return True
+    if item.search_text:
+        return needle in item.search_text.lower()
+    return needle in item.label.lower() or any(needle in c.lower() for c in item.categories)
 
 
 class LabelSummaryModel(QAbstractTableModel):
@@ -66,6 +71,10 @@ class LabelSummaryModel(QAbstractTableModel):
 
     def row_item(self, row: int) -> LabelSummary | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def matching_labels(self, text: str) -> set[str]:
+        """The labels a search for ``text`` keeps (the summary's, the timeline's and the detections' rule)."""
+        return {item.label for item in self._rows if label_matches(item, text)}
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not (0 <= column < len(self.HEADERS)):
@@ -113,7 +122,8 @@ class LabelSummaryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if 1 <= col <= 5 else _LEFT
         if role == Qt.ItemDataRole.ToolTipRole and col in (0, 6):
-            return f"{item.label}\nCategories: {', '.join(item.categories) or '—'}"
+            return (f"{item.label}\nCategories: {', '.join(item.categories) or '—'}"
+                    f"\nParents: {', '.join(item.parents) or '—'}")
         return None
 
 

@@ -465,8 +465,8 @@ class ResultsView(QWidget):
         self.timeline.set_colors({item.label: label_color(item.label, item.categories) for item in loaded.labels})
         self.frameView.set_aggregation(loaded.aggregation)
         self.frameView.make_thumbnails([item.label for item in loaded.labels])
-        self.timeline.set_filter(self.searchEdit.text())
         self.summaryProxy.set_text(self.searchEdit.text())
+        self.timeline.set_filter(self.searchEdit.text(), self.summaryModel.matching_labels(self.searchEdit.text()))
         self.detectionsModel.set_query(self.job_id, loaded.aggregation, search=self.searchEdit.text())
         self._set_columns()
         self._update_captions()
@@ -571,7 +571,7 @@ class ResultsView(QWidget):
         self._search_timer.stop()
         text = self.searchEdit.text()
         self.summaryProxy.set_text(text)
-        self.timeline.set_filter(text)
+        self.timeline.set_filter(text, self.summaryModel.matching_labels(text))
         self.detectionsModel.set_search(text)
         self._update_captions()
 

@@ -194,6 +194,7 @@ class TimelineWidget(QAbstractScrollArea):
         self._visible: list[int] = []  # indexes into data.rows after the text filter and the row limit
         self._filter = ""
         self._max_rows = DEFAULT_MAX_ROWS
+        self._filter_labels: set[str] | None = None
         self._marker: tuple[str, int] | None = None
         self._cursor: int | None = None  # the frame view's current time
         self._colors: dict[str, str] = {}
@@ -222,8 +223,11 @@ class TimelineWidget(QAbstractScrollArea):
     def data(self) -> TimelineData:
         return self._data
 
-    def set_filter(self, text: str) -> None:
+    def set_filter(self, text: str, labels: set[str] | None = None) -> None:
+        """Show the rows whose label contains ``text``, or, given ``labels`` (the labels a search of the
+        result matches, by the one rule of :func:`gui.qt.results_models.label_matches`), exactly those."""
         self._filter = text.strip().lower()
+        self._filter_labels = labels if self._filter else None
         self._refilter()
 
     def set_max_rows(self, rows: int) -> None:
@@ -257,7 +261,11 @@ class TimelineWidget(QAbstractScrollArea):
     def _refilter(self) -> None:
         rows = self._data.rows
         needle = self._filter
-        self._visible = [i for i, r in enumerate(rows) if not needle or needle in r.label.lower()][: self._max_rows]
+        wanted = self._filter_labels
+        self._visible = [
+            i for i, r in enumerate(rows)
+            if not needle or (r.label in wanted if wanted is not None else needle in r.label.lower())
+        ][: self._max_rows]
         self._widest = None
         self._spans.clear()
         self._update_scrollbar()

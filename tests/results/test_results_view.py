@@ -232,3 +232,25 @@ def test_esc_and_ctrl_w_close_the_results_window(qtbot, cached, results_pool, wa
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, key, modifier)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
+
+
+def test_one_search_rule_for_the_summary_the_timeline_and_the_detections(qtbot, cached, results_pool, wait_pool):
+    """A category, a parent or an alias keeps the same labels in the summary table, the timeline and the
+    detections (the timeline used to match names only)."""
+    store, job_id = cached
+    view = _open_cached(qtbot, store, job_id, results_pool)
+    summary = store.label_summary(job_id)
+    probes = set()
+    for item in summary:
+        probes.update(c for c in item.categories[:1])
+        probes.update(p for p in item.parents[:1])
+    assert probes, "the scripted job has labels with categories or parents"
+    not_by_name = 0
+    for text in sorted(probes)[:6]:
+        view.set_search(text)
+        table = {view.summaryProxy.index(r, 0).data() for r in range(view.summaryProxy.rowCount())}
+        timeline = set(view.timeline.visible_labels())
+        detections = {d.label for d in store.detections(job_id, search=text)}
+        assert table and table == timeline == detections, text
+        not_by_name += sum(1 for label in table if text.lower() not in label.lower())
+    assert not_by_name > 0  # some labels were kept for their category or parent, not their name
