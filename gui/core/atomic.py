@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -43,3 +45,21 @@ def keep_aside(path: Path, suffix: str = ".corrupt") -> Path:
         target = path.with_name(f"{path.name}{suffix}-{stamp}")
     os.replace(path, target)
     return target
+
+
+_umask_lock = threading.Lock()
+
+
+def export_mode() -> int:
+    """Permissions for a new exported file: 0666 less the process's umask (as any editor's save)."""
+    if sys.platform.startswith("linux"):
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+        except (OSError, ValueError):
+            pass
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask

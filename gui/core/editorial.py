@@ -33,8 +33,6 @@ import csv
 import io
 import os
 import re
-import sys
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -42,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from gui.core.atomic import atomic_write_text
+from gui.core.atomic import atomic_write_text, export_mode
 from gui.core.errors import KnownError
 from gui.core.markers import RESOLVE_COLOURS, Marker, MarkerOptions, build_markers
 from gui.core.results_store import SEGMENTS
@@ -454,24 +452,6 @@ def render(video: MarkedVideo, fmt: str, options: WriteOptions | None = None) ->
 # ----------------------------------------------------------------------------------------------------------
 # Export to disk
 # ----------------------------------------------------------------------------------------------------------
-
-_umask_lock = threading.Lock()
-
-
-def export_mode() -> int:
-    """Permissions for a new exported file: 0666 less the process's umask (as any editor's save)."""
-    if sys.platform.startswith("linux"):
-        try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-        except (OSError, ValueError):
-            pass
-    with _umask_lock:
-        mask = os.umask(0o022)
-        os.umask(mask)
-    return 0o666 & ~mask
-
 
 @dataclass
 class ExportResult:

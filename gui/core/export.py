@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from gui.core.atomic import atomic_write_text
+from gui.core.atomic import atomic_write_text, export_mode
 from gui.core.errors import KnownError
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, Detection, ResultsStore
 
@@ -46,11 +46,26 @@ def default_aggregation(fmt: str) -> str:
     return SEGMENTS if fmt == "vtt" else TIMESTAMPS
 
 
+def format_for_path(path: Path, fmt: str) -> tuple[Path, str]:
+    """The file and format an export writes: a name ending in a known format's suffix names the format
+    (``x.vtt`` is WebVTT whatever was chosen); a name without a suffix gets ``fmt``'s."""
+    path = Path(path)
+    by_suffix = {suffix: name for name, suffix in FORMAT_SUFFIXES.items()}
+    if path.suffix.lower() in by_suffix:
+        return path, by_suffix[path.suffix.lower()]
+    if not path.suffix:
+        return path.with_name(path.name + FORMAT_SUFFIXES[fmt]), fmt
+    return path, fmt
+
+
 def export_job(
-    store: ResultsStore, job_id: str, fmt: str, out_path: Path, *, aggregation: str | None = None
+    store: ResultsStore, job_id: str, fmt: str, out_path: Path, *, aggregation: str | None = None,
+    search: str = "",
 ) -> int:
     """Write ``job_id``'s stored results to ``out_path``; returns how many pages (json), rows (csv) or
-    cues (vtt) were written. ``aggregation`` defaults to TIMESTAMPS (SEGMENTS for vtt, the only choice)."""
+    cues (vtt) were written. ``aggregation`` defaults to TIMESTAMPS (SEGMENTS for vtt, the only choice).
+    ``search`` keeps only the detections a search of the result keeps (CSV and WebVTT; JSON is AWS's pages
+    as returned, always whole). The file gets the permissions the user's umask gives new files."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
@@ -65,12 +80,14 @@ def export_job(
         )
     out_path = Path(out_path)
     if fmt == "json":
+        if search.strip():
+            raise ValueError("a JSON export holds AWS's pages whole; it cannot keep only matching detections")
         text, count = _json(store, job_id, aggregation)
     elif fmt == "csv":
-        text, count = _csv(store, job_id, aggregation)
+        text, count = _csv(store, job_id, aggregation, search)
     else:
-        text, count = _vtt(store, job_id)
-    atomic_write_text(out_path, text)
+        text, count = _vtt(store, job_id, search)
+    atomic_write_text(out_path, text, mode=export_mode())
     return count
 
 
@@ -80,11 +97,11 @@ def _json(store: ResultsStore, job_id: str, aggregation: str) -> tuple[str, int]
     return "[\n" + ",\n".join(bodies) + "\n]\n", len(bodies)
 
 
-def _csv(store: ResultsStore, job_id: str, aggregation: str) -> tuple[str, int]:
+def _csv(store: ResultsStore, job_id: str, aggregation: str, search: str = "") -> tuple[str, int]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
-    rows = store.detections(job_id, aggregation, sort="timestamp")
+    rows = store.detections(job_id, aggregation, sort="timestamp", search=search)
     for d in rows:
         writer.writerow(_csv_row(aggregation, d))
     return buffer.getvalue(), len(rows)
@@ -114,8 +131,8 @@ def _cue_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _vtt(store: ResultsStore, job_id: str) -> tuple[str, int]:
-    segments = store.detections(job_id, SEGMENTS, sort="start")  # cues must be in start-time order
+def _vtt(store: ResultsStore, job_id: str, search: str = "") -> tuple[str, int]:
+    segments = store.detections(job_id, SEGMENTS, sort="start", search=search)  # cues must be in start-time order
     lines = ["WEBVTT", ""]
     for n, d in enumerate(segments, start=1):
         start = d.start_ms if d.start_ms is not None else d.timestamp_ms

@@ -20,6 +20,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -36,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from gui.core.engine import fetch_job_results
 from gui.core.errors import UserMessage
-from gui.core.export import FORMAT_NAMES, FORMAT_SUFFIXES, FORMATS, export_job
+from gui.core.export import FORMAT_NAMES, FORMAT_SUFFIXES, FORMATS, export_job, format_for_path
 from gui.core.jobstore import JobRecord, JobStore
 from gui.core.moments import moment_ms
 from gui.core.palette import label_color
@@ -103,10 +104,13 @@ def _fetch_task(
 
 
 def _export_task(
-    cancel: Any, progress: Any, store: ResultsStore, job_id: str, fmt: str, path: str, aggregation: str
-) -> tuple[str, int]:
-    count = export_job(store, job_id, fmt, Path(path), aggregation=aggregation)
-    return path, count
+    cancel: Any, progress: Any, store: ResultsStore, job_id: str, fmt: str, path: str, aggregation: str,
+    search: str = "",
+) -> tuple[str, int, int | None]:
+    """(path, rows written, rows in all when only the matching ones were written)."""
+    count = export_job(store, job_id, fmt, Path(path), aggregation=aggregation, search=search)
+    total = store.count_detections(job_id, aggregation) if search else None
+    return path, count, total
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -204,6 +208,12 @@ class ResultsView(QWidget):
             "WebVTT: one subtitle cue per segment."
         )
         bar.addWidget(self.exportFormat)
+        self.exportMatchingCheck = QCheckBox("Matching only", self)
+        self.exportMatchingCheck.setObjectName("exportMatchingCheck")
+        self.exportMatchingCheck.setToolTip("With a search: export only the rows it keeps (CSV, WebVTT); "
+                                            "otherwise every row. JSON is always AWS's pages, whole.")
+        self.exportMatchingCheck.setChecked(True)
+        bar.addWidget(self.exportMatchingCheck)
         self.exportButton = QPushButton("Export…", self)
         self.exportButton.setObjectName("exportButton")
         self.exportButton.clicked.connect(self._on_export_clicked)
@@ -403,8 +413,11 @@ class ResultsView(QWidget):
             path = self.save_dialog(self, "Export results", suggested, name_filter)
             if not path:
                 return False
-        self._export_dir = Path(path).parent
+        target, fmt = format_for_path(Path(path), fmt)  # "x.vtt" is WebVTT, whatever the box says
+        path = str(target)
+        self._export_dir = target.parent
         aggregation = SEGMENTS if fmt == "vtt" else self.aggregation
+        search = self.searchEdit.text().strip() if self.exportMatchingCheck.isChecked() and fmt != "json" else ""
         if self.summary is not None and aggregation not in self.summary.aggregations:
             if self.fetching or self.fetch():
                 self._pending_export = (fmt, path)
@@ -412,7 +425,8 @@ class ResultsView(QWidget):
                 return True
         self.exportButton.setEnabled(False)
         self._set_status(f"Exporting {FORMAT_NAMES[fmt]} to {path}…")
-        self.tasks.run(_export_task, self.store, self.job_id, fmt, path, aggregation, on_result=self._on_exported,
+        self.tasks.run(_export_task, self.store, self.job_id, fmt, path, aggregation, search,
+                       on_result=self._on_exported,
                        on_error=self._on_export_error, on_finished=self._on_export_finished)
         return True
 
@@ -534,9 +548,11 @@ class ResultsView(QWidget):
             self.export(fmt, path)
 
     @Slot(object)
-    def _on_exported(self, value: tuple[str, int]) -> None:
-        path, count = value
-        self._set_status(f"Exported to {path}.")
+    def _on_exported(self, value: tuple[str, int, int | None]) -> None:
+        path, count, total = value
+        what = (f"{count:,} matching rows of {total:,}" if total is not None
+                else f"all {count:,} {'pages' if path.lower().endswith('.json') else 'rows'}")
+        self._set_status(f"Exported {what} to {path}.")
         self.exported.emit(path, count)
 
     @Slot(object)

@@ -134,3 +134,14 @@ def test_export_replaces_a_file_atomically(fetched, tmp_path):
     export_job(store, job["job_id"], "json", out)
     assert json.loads(out.read_text(encoding="utf-8"))
     assert [p.name for p in folder.iterdir()] == ["out.json"]  # no temp file left behind
+
+
+def test_format_for_path_table():
+    from pathlib import Path
+
+    from gui.core.export import format_for_path
+
+    assert format_for_path(Path("x.vtt"), "csv") == (Path("x.vtt"), "vtt")
+    assert format_for_path(Path("x.CSV"), "json") == (Path("x.CSV"), "csv")
+    assert format_for_path(Path("x"), "json") == (Path("x.json"), "json")
+    assert format_for_path(Path("notes.txt"), "csv") == (Path("notes.txt"), "csv")

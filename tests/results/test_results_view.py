@@ -254,3 +254,46 @@ def test_one_search_rule_for_the_summary_the_timeline_and_the_detections(qtbot, 
         assert table and table == timeline == detections, text
         not_by_name += sum(1 for label in table if text.lower() not in label.lower())
     assert not_by_name > 0  # some labels were kept for their category or parent, not their name
+
+
+def test_the_file_name_extension_names_the_format(qtbot, cached, tmp_path, results_pool, wait_pool):
+    store, job_id = cached
+    view = _open_cached(qtbot, store, job_id, results_pool, save_dialog=FakeSaveDialog(tmp_path / "labels.json"))
+    view.exportFormat.setCurrentIndex(view.exportFormat.findData("csv"))  # the box says CSV, the name JSON
+    with qtbot.waitSignal(view.exported, timeout=20_000):
+        view.exportButton.click()
+    assert (tmp_path / "labels.json").read_text().lstrip().startswith("[")  # JSON pages, not CSV
+
+
+def test_a_search_exports_the_matching_rows_and_says_so(qtbot, cached, tmp_path, results_pool, wait_pool):
+    store, job_id = cached
+    summary = store.label_summary(job_id)
+    label = summary[0].label
+    view = _open_cached(qtbot, store, job_id, results_pool, save_dialog=FakeSaveDialog(tmp_path / "some.csv"))
+    view.set_search(label)
+    matching = store.count_detections(job_id, search=label)
+    assert 0 < matching < SCRIPT_SIZE
+    view.exportFormat.setCurrentIndex(view.exportFormat.findData("csv"))
+    with qtbot.waitSignal(view.exported, timeout=20_000) as blocker:
+        view.exportButton.click()
+    assert blocker.args[1] == matching
+    assert f"Exported {matching:,} matching rows of {SCRIPT_SIZE:,}" in view.statusLabel.text()
+    view.exportMatchingCheck.setChecked(False)
+    view.save_dialog = FakeSaveDialog(tmp_path / "all.csv")
+    with qtbot.waitSignal(view.exported, timeout=20_000) as blocker:
+        view.exportButton.click()
+    assert blocker.args[1] == SCRIPT_SIZE and f"Exported all {SCRIPT_SIZE:,} rows" in view.statusLabel.text()
+
+
+def test_exports_follow_the_umask(qtbot, cached, tmp_path, results_pool, wait_pool):
+    import os
+
+    store, job_id = cached
+    old = os.umask(0o022)
+    try:
+        from gui.core.export import export_job
+
+        export_job(store, job_id, "csv", tmp_path / "u.csv")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "u.csv").stat().st_mode & 0o777 == 0o644
