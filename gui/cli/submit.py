@@ -22,6 +22,7 @@ from gui.cli.common import (
     fail,
     open_store,
 )
+from gui.core.channel_check import WHY_NO_MESSAGES, Level, blocking, check_channel
 from gui.core.connection import Connection
 from gui.core.cost import estimate
 from gui.core.engine import JobEngine, JobPreferences, resolve_scope
@@ -59,6 +60,9 @@ def add_parser(subparsers: Any) -> None:
                    help="NotificationChannel topic (with --role-arn; overrides the preset; '' for none)")
     p.add_argument("--role-arn", metavar="ARN",
                    help="NotificationChannel role Rekognition publishes through (with --sns-topic-arn)")
+    p.add_argument("--check-channel", action="store_true",
+                   help="before queueing, check the NotificationChannel (topic region, role, its trust and its "
+                        "permission to publish); a sure problem stops with exit 2, an unknown is a warning")
     p.add_argument("--recursive", action="store_true", help="include videos in sub-folders of a prefix")
     p.add_argument("--wait", action="store_true", help="block until every job has ended")
     p.add_argument("--timeout", type=positive_float, metavar="S", help="with --wait: give up waiting after S seconds (exit 4)")
@@ -185,6 +189,24 @@ def _head(browser: S3Browser, bucket: str, key: str) -> S3Object | None:
                     etag.strip('"') if etag else None)
 
 
+def check_notification_channel(settings: JobSettings, conn: Connection, err: TextIO) -> None:
+    """Say what is wrong with the settings' NotificationChannel before anything is queued; CliError (exit 2)
+    when completion messages would surely not arrive."""
+    channel = settings.notification
+    if channel is None:
+        print("note: no NotificationChannel to check (the jobs are polled)", file=err)
+        return
+    findings = check_channel(conn.client, channel.sns_topic_arn, channel.role_arn, conn.region)
+    for f in findings:
+        if f.level is not Level.OK:
+            print(f"{'error' if f.level is Level.PROBLEM else 'warning'}: {f.subject}: {f.message}", file=err)
+    if blocking(findings):
+        raise CliError(f"the notification channel would not deliver completion messages; nothing was queued. "
+                       f"{WHY_NO_MESSAGES}", EXIT_USAGE)
+    print("notification channel checked: " + ("OK" if all(f.level is Level.OK for f in findings)
+                                               else "could not check everything, going on"), file=err)
+
+
 def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
     settings, preset = settings_for(args, paths)
     prefs = JobPreferences.load(paths)
@@ -207,6 +229,8 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
             scope = resolve_scope(conn.client, conn.region, conn.endpoint_url)
         except Exception as exc:
             raise fail(exc, "cannot connect", conn) from exc
+        if args.check_channel:
+            check_notification_channel(settings, conn, err)
         videos, problems, skipped = expand_uris(conn, args.uris, args.recursive)
         if problems:
             for p in problems:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -33,6 +34,7 @@ class JobSettingsWidget(QWidget):
     """Everything in the request besides the video and the label filters. ``changed`` on every edit."""
 
     changed = Signal()
+    checkRequested = Signal(str, str)  # topic ARN, role ARN: check the channel before submitting
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +92,22 @@ class JobSettingsWidget(QWidget):
         form.addRow("JobTag", self._stack(self.job_tag_edit, self.job_tag_hint))
         form.addRow("SNS topic ARN", self._stack(self.sns_edit, self.sns_hint))
         form.addRow("IAM role ARN", self._stack(self.role_edit, self.role_hint))
+        self.checkChannelButton = QPushButton("Check channel", self)
+        self.checkChannelButton.setObjectName("checkChannelButton")
+        self.checkChannelButton.setToolTip(
+            "Look up the topic's region, the role, its trust policy and its permission to publish to the topic "
+            "(IAM and SNS calls): says what would keep completion messages from arriving")
+        self.checkChannelButton.clicked.connect(self._on_check_clicked)
+        self.channelResult = QLabel(self)
+        self.channelResult.setObjectName("channelCheckResult")
+        self.channelResult.setTextFormat(Qt.TextFormat.PlainText)  # AWS messages are never markup
+        self.channelResult.setWordWrap(True)
+        self.channelResult.hide()
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.checkChannelButton)
+        check_row.addStretch(1)
+        form.addRow("", check_row)
+        form.addRow(self.channelResult)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
@@ -116,6 +134,21 @@ class JobSettingsWidget(QWidget):
         lay.addWidget(edit)
         lay.addWidget(hint)
         return box
+
+    @Slot()
+    def _on_check_clicked(self) -> None:
+        channel = self.notification()
+        if channel is None:
+            self.show_channel_result("Nothing to check: no SNS topic and role are set (jobs are polled).", "warning")
+            return
+        self.show_channel_result("Checking the notification channel…", "info")
+        self.checkRequested.emit(channel.sns_topic_arn, channel.role_arn)
+
+    def show_channel_result(self, text: str, level: str) -> None:
+        """The check's findings under the ARNs (``level``: "ok", "warning", "error", "info")."""
+        self.channelResult.setText(text)
+        self.channelResult.setStyleSheet(text_style(level))
+        self.channelResult.setVisible(bool(text))
 
     # ---- values ---------------------------------------------------------------------------------------
     def min_confidence(self) -> float:

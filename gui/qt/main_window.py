@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import APP_NAME, __version__
+from gui.core.channel_check import WHY_NO_MESSAGES, Finding, Level, check_channel
 from gui.core.connection import Connection
 from gui.core.errors import UserMessage
 from gui.core.paths import AppPaths
@@ -40,6 +41,24 @@ SANDBOX_NOTE = (
 
 DEMO_BUCKET = "demo-videos"
 PANE_STRETCH = (2, 2, 3)  # browser | filters | jobs: extra width goes mostly to the job list
+
+
+def _check_channel_task(cancel: Any, progress: Any, conn: Connection, topic_arn: str, role_arn: str) -> list[Finding]:
+    return check_channel(conn.client, topic_arn, role_arn, conn.region)
+
+
+def channel_summary(findings: list[Finding]) -> tuple[str, str]:
+    """The check's findings as the lines shown under the ARNs, and their level."""
+    problems = [f for f in findings if f.level is Level.PROBLEM]
+    unknown = [f for f in findings if f.level is Level.UNKNOWN]
+    if not problems and not unknown:
+        return "The channel looks right: topic, region, role, trust and permission checked.", "ok"
+    lines = [f"✗ {f.message}" for f in problems] + [f"? {f.message}" for f in unknown]
+    if problems:
+        lines.append(WHY_NO_MESSAGES)
+    else:
+        lines.append("Not everything could be checked with these credentials; you can still submit.")
+    return "\n".join(lines), "error" if problems else "warning"
 
 
 def _start_demo_sandbox(cancel: Any, progress: Any) -> Any:
@@ -142,6 +161,7 @@ class MainWindow(QMainWindow):
             self.splitter.setStretchFactor(index, stretch)
         self.splitter.setSizes(sizes)
         name_inputs(self)
+        self._filter_panel.job_settings.checkRequested.connect(self.check_channel)
         self._bind_shortcuts()
         self._order_tabs()
         self._jobs_panel.set_sources(
@@ -248,6 +268,28 @@ class MainWindow(QMainWindow):
         about = QAction("&About", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    @Slot(str, str)
+    def check_channel(self, topic_arn: str, role_arn: str) -> None:
+        """The Check button by the SNS and role fields: IAM/SNS look-ups on a task, the findings shown there."""
+        settings = self._filter_panel.job_settings
+        conn = self.connectionPanel.current_connection()
+        if conn is None:
+            settings.show_channel_result("Connect first: the check asks IAM and SNS with your credentials.",
+                                         "warning")
+            return
+        self.tasks.run(_check_channel_task, conn, topic_arn, role_arn, on_result=self._on_channel_checked,
+                       on_error=self._on_channel_check_error)
+
+    @Slot(object)
+    def _on_channel_checked(self, findings: list[Finding]) -> None:
+        settings = self._filter_panel.job_settings
+        text, level = channel_summary(findings)
+        settings.show_channel_result(text, level)
+
+    @Slot(object)
+    def _on_channel_check_error(self, message: UserMessage) -> None:
+        self._filter_panel.job_settings.show_channel_result(f"The check failed: {message}", "error")
 
     @Slot()
     def import_preset(self) -> None:
