@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -24,7 +25,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
 
-    def wait(condition, seconds: float = 60.0) -> None:
+    def wait(condition: Callable[[], object], seconds: float = 60.0) -> None:
         end = time.monotonic() + seconds
         while not condition():
             if time.monotonic() > end:
