@@ -39,6 +39,8 @@ class VideoInfo:
     duration_ms: int
     codec: str
     container: str
+    # what the container's header declares (an MP4's mvhd): Rekognition's 6-hour limit reads this one
+    declared_duration_ms: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,6 +156,7 @@ class Video:
             duration_ms=duration_ms,
             codec=str(stream.codec_context.name),
             container=str(container.format.name),
+            declared_duration_ms=int(container.duration / 1000) if container.duration else 0,
         )
         self._rotation_known = False
 

@@ -69,6 +69,14 @@ class SelectionBasket:
             self.refused.pop(_key(obj), None)
         return removed
 
+    def refuse(self, obj: S3Object, reason: str) -> bool:
+        """Take ``obj`` out (a check found Rekognition would refuse it) and keep it aside with ``reason``;
+        False when it was not in the basket (removed meanwhile): then nothing changes."""
+        if self._items.pop(_key(obj), None) is None:
+            return False
+        self.refused[_key(obj)] = (obj, reason)
+        return True
+
     def clear(self) -> None:
         self._items.clear()
         self.refused.clear()

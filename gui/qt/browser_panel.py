@@ -83,6 +83,12 @@ def recursive_videos_job(cancel: Any, progress: Any, browser: S3Browser, bucket:
     return found
 
 
+def check_videos_job(cancel: Any, progress: Any, browser: S3Browser, videos: list[S3Object]) -> list[tuple[S3Object, str]]:
+    from gui.core.video_check import refusals  # PyAV loads only when a selection is checked
+
+    return refusals(browser.client_for, videos, lambda: cancel.cancelled)
+
+
 def typed_prefix(key: str) -> str:
     """The folder to open for a typed key: ``a/b/`` as is, ``a/clip.mp4`` -> ``a/``, ``a/b`` -> ``a/b/``."""
     if not key or key.endswith("/"):
@@ -130,6 +136,7 @@ class BrowserPanel(QWidget):
         self._recursive_where = ""
         self._selection_note = ""  # what the last recursive pick added
         self._reselecting = False  # selecting basket rows as a folder lists: not a pick by the user
+        self._checked: set[tuple[str, str, str | None]] = set()  # videos whose container was checked
         self._loading = False
         self._stopped = ""
         self._awaiting_drain = False
@@ -746,8 +753,31 @@ class BrowserPanel(QWidget):
         finally:
             self._reselecting = False
 
+    def _check_new_videos(self) -> None:
+        """Check, in the background, the containers of videos new to the basket: what Rekognition would refuse
+        (not a readable video, not H.264, over 6 hours) is taken out with the reason before any job starts."""
+        if self._browser is None:
+            return
+        new = [v for v in self.basket.videos() if (v.bucket, v.key, v.version_id) not in self._checked]
+        if not new:
+            return
+        self._checked.update((v.bucket, v.key, v.version_id) for v in new)
+        self._run(check_videos_job, self._browser, new, on_result=self._on_videos_checked,
+                  on_error=self._on_check_error)
+
+    @Slot(object)
+    def _on_videos_checked(self, refused: list[tuple[S3Object, str]]) -> None:
+        taken = [obj for obj, why in refused if self.basket.refuse(obj, why)]
+        if taken:
+            self._on_removed_in_review(taken)  # deselects their rows here and says what is left
+
+    @Slot(object)
+    def _on_check_error(self, message: UserMessage) -> None:
+        log.warning("Checking the selected videos failed: %s", message)
+
     def _update_selection(self, force: bool = False) -> None:
         videos = self.selected_videos()
+        self._check_new_videos()
         text = self.basket.summary()
         if self._selection_note:
             text += f" — {self._selection_note}"

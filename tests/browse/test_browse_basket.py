@@ -48,3 +48,13 @@ def test_versions_are_distinct_entries_and_remove_drops_one():
 def test_folder_of_a_key_at_the_bucket_root():
     assert folder_of(video("clip.mp4")) == "s3://b/"
     assert folder_of(video("x/y/clip.mp4")) == "s3://b/x/y/"
+
+
+def test_refuse_takes_a_video_out_with_its_reason():
+    basket = SelectionBasket()
+    basket.add([video("a/x.mp4"), video("a/y.mp4")])
+    assert basket.refuse(video("a/x.mp4"), "Not H.264 (hevc)")
+    assert [v.key for v in basket.videos()] == ["a/y.mp4"]
+    assert [r for _o, r in basket.refused.values()] == ["Not H.264 (hevc)"]
+    assert not basket.refuse(video("a/z.mp4"), "never added")
+    assert len(basket.refused) == 1

@@ -98,3 +98,24 @@ def test_clear_empties_the_basket_in_every_folder(qtbot, browser):
         browser.clear_selection()
     assert cleared.args[0] == [] and browser.selected_videos() == []
     assert browser.selectionLabel.text() == "No videos selected"
+
+
+def test_a_recursive_pick_leaves_out_what_is_not_a_readable_video(qtbot, browser):
+    """The demo's text file named .mp4 and its truncated upload are found before any job is started."""
+    open_folder(qtbot, browser, "incoming/")
+    with qtbot.waitSignal(browser.selectionChanged, timeout=WAIT):
+        browser.select_all_videos_recursive()
+    bad = {"incoming/not-really-a-video.mp4", "incoming/truncated-upload.mp4"}
+    qtbot.waitUntil(lambda: bad <= {o.key for o, _ in browser.basket.refused.values()}, timeout=WAIT)
+    assert not bad & {v.key for v in browser.selected_videos()}
+    reasons = {o.key: why for o, why in browser.basket.refused.values()}
+    assert all(reasons[k].startswith("Not a video Rekognition can read") for k in bad)
+    assert "left out" in browser.selectionLabel.text()
+
+
+def test_good_videos_pass_the_check(qtbot, browser):
+    open_folder(qtbot, browser, "city/")
+    pick(browser, "city-traffic.mp4")
+    qtbot.wait(1500)  # the check runs in the background
+    assert [v.key for v in browser.selected_videos()] == ["city/city-traffic.mp4"]
+    assert not browser.basket.refused
