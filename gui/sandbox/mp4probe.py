@@ -43,7 +43,8 @@ def _boxes(data: bytes | memoryview, start: int, end: int) -> list[_Box]:
         elif size == 0:
             size = end - pos
         if size < header or pos + size > end:
-            raise ProbeError(f"Corrupt or truncated '{kind.decode('latin-1')}' box.")
+            raise ProbeError(f"The file is truncated or damaged: its '{kind.decode('latin-1')}' box ends past the "
+                             "end of the file (an upload that did not finish?).")
         if not all(32 <= c < 127 for c in kind):
             raise ProbeError("Not an MP4/MOV file: invalid box type.")
         out.append(_Box(kind, pos + header, pos + size))

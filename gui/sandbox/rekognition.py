@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gui.core import iam_policy
+from gui.core.wording import clock
 from gui.sandbox import labelsim
 from gui.sandbox.apierrors import ApiError, invalid_parameter
 from gui.sandbox.mp4probe import ProbeError, VideoInfo, probe
@@ -244,7 +245,7 @@ class RekognitionEmulator:
             return None, str(exc)
         if info.duration_ms > MAX_VIDEO_MILLIS:
             return info, ("Video duration exceeds the maximum of 6 hours "
-                          f"({info.duration_ms} ms > {MAX_VIDEO_MILLIS} ms).")
+                          f"({clock(info.duration_ms)} > {clock(MAX_VIDEO_MILLIS)}).")
         return info, None
 
     # ---------------------------------------------------------------------- get

@@ -690,13 +690,14 @@ CATALOGUE = [
          "FAILED: s3://demo-videos/incoming/not-really-a-video.mp4: Unsupported codec/format: the file is not "
          "an MP4, MOV or AVI video.", 1),
     Case("truncated-mp4", truncated_mp4,
-         "FAILED: s3://demo-videos/incoming/truncated-upload.mp4: Corrupt or truncated 'mdat' box.", 1),
+         "FAILED: s3://demo-videos/incoming/truncated-upload.mp4: The file is truncated or damaged: its 'mdat' "
+         "box ends past the end of the file (an upload that did not finish?).", 1),
     Case("video-too-large", video_too_large,
          "FAILED: s3://demo-videos/big/huge.mp4: Video size in bytes: 200000 is more than the maximum limit of: "
          "150000 bytes.", 1),
     Case("video-too-long", video_too_long,
          "FAILED: s3://demo-videos/archive/cctv-seven-hours.mp4: Video duration exceeds the maximum of 6 hours "
-         "(25200000 ms > 21600000 ms).", 1),
+         "(7:00:00 > 6:00:00).", 1),
     # -- the job database and the data folder ---------------------------------------------------------------
     Case("jobs-db-not-a-database", jobs_db_not_a_database,
          "jobs.sqlite3' could not be read (file is not a database). It was kept as 'jobs.sqlite3.corrupt-",
