@@ -13,6 +13,7 @@ from gui.core.editorial import FCPX_MODES, FORMATS, WriteOptions, export_markers
 from gui.core.errors import KnownError, explain
 from gui.core.markers import DEFAULT_MERGE_GAP_MS, MarkerOptions, split_list
 from gui.core.timecode import TimecodeError
+from gui.core.wording import plural
 
 __all__ = ["FORMATS", "add_arguments", "export", "marker_options"]
 
@@ -73,5 +74,5 @@ def export(args: argparse.Namespace, results: Any, job_ids: list[str], out: Text
     for skipped in result.skipped:
         print(f"skipped: {skipped}", file=err)
     for path, count in result.written:
-        print(f"wrote {count} marker(s) to {path}", file=out)
+        print(f"wrote {plural(count, 'marker')} to {path}", file=out)
     return EXIT_OK

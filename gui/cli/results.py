@@ -28,6 +28,7 @@ from gui.core.jobstore import JobRecord, JobStore
 from gui.core.paths import AppPaths
 from gui.core.results_fetch import fetch_and_store
 from gui.core.results_store import SEGMENTS, ResultsStore
+from gui.core.wording import plural
 from gui.options import add_connection_args
 
 
@@ -75,8 +76,8 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
             count = export_job(results, target.job_id, args.format, args.output)
         except (KnownError, OSError) as exc:
             raise CliError(f"export failed: {explain(exc)}", EXIT_FAILED) from exc
-        unit = {"json": "page(s)", "csv": "row(s)", "vtt": "cue(s)"}[args.format]
-        print(f"wrote {count} {unit} to {args.output}", file=out)
+        unit = {"json": "page", "csv": "row", "vtt": "cue"}[args.format]
+        print(f"wrote {plural(count, unit)} to {args.output}", file=out)
         return EXIT_OK
     finally:
         if results is not None:

@@ -36,6 +36,7 @@ from gui.core.s3browse import S3Browser, parse_s3_uri
 from gui.core.submitter import SubmitPolicy
 from gui.core.types import JobSettings, NotificationChannel, S3Object
 from gui.core.validation import notification_problems, settings_problems
+from gui.core.wording import plural
 from gui.options import add_connection_args, positive_float, positive_int
 
 
@@ -237,7 +238,7 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
                 print(f"error: {p}", file=err)
             raise CliError("nothing was queued", EXIT_USAGE)
         if skipped:
-            print(f"note: {skipped} object(s) skipped (not videos Rekognition accepts)", file=err)
+            print(f"note: {plural(skipped, 'object')} skipped (not videos Rekognition accepts)", file=err)
 
         tracker = _Tracker()
         engine = JobEngine(
@@ -264,7 +265,7 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
         reused = len(outcome.skipped)
         tracked = [r.id for r in outcome.skipped] + [r.id for r in records] + resubmit
         print(
-            f"queued {len(records)} new job(s)"
+            f"queued {plural(len(records), 'new job')}"
             + (f", retrying {len(resubmit)}" if resubmit else "")
             + (f"; {reused} already submitted with the same settings (use --force to submit again)" if reused else ""),
             file=err,

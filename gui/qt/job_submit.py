@@ -17,6 +17,7 @@ from gui.core.duplicates import EnqueuePlan, confirmation_text
 from gui.core.engine import JobEngine, JobPreferences
 from gui.core.errors import UserMessage
 from gui.core.types import JobSettings, S3Object
+from gui.core.wording import plural
 from gui.qt.job_dialogs import confirmation_answer, submit_confirmation_box
 from gui.qt.job_feed import enqueue_planned, plan_submission, submit_unconfirmed
 from gui.qt.workers import TaskRegistry
@@ -40,9 +41,9 @@ def submission_refusal(connected: bool, problems: Sequence[str], videos: Sequenc
 
 
 def queued_notice(count: int, skipped: int) -> str:
-    text = f"Queued {count} job(s)."
+    text = f"Queued {plural(count, 'job')}."
     if skipped:
-        text += f" {skipped} video(s) were already submitted with the same settings and were skipped."
+        text += f" {plural(skipped, 'video')} already submitted with the same settings {'was' if skipped == 1 else 'were'} skipped."
     return text
 
 

@@ -561,7 +561,7 @@ class JobsPanel(QWidget):
             return
         if action is Action.COPY_JOB_ID:
             QGuiApplication.clipboard().setText("\n".join(r.job_id or "" for r in targets))
-            self._notify(f"Copied {len(targets)} JobId(s).", tray=False)
+            self._notify(f"Copied {plural(len(targets), 'JobId')}.", tray=False)
             return
         if action is Action.OPEN_RESULTS:
             self.open_results(targets[0])

@@ -22,6 +22,7 @@ from gui.core.channel_check import WHY_NO_MESSAGES, Finding, Level, check_channe
 from gui.core.connection import Connection
 from gui.core.errors import UserMessage
 from gui.core.paths import AppPaths
+from gui.core.wording import plural
 from gui.options import AppOptions
 from gui.qt import shortcuts
 from gui.qt.accessibility import name_inputs
@@ -335,7 +336,7 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def _on_selection_changed(self, videos: list) -> None:
         self.filterPanel.set_preview_videos(videos)
-        self.statusBar().showMessage(f"{len(videos)} video(s) selected")
+        self.statusBar().showMessage(f"{plural(len(videos), 'video')} selected")
 
     @Slot(object)
     def _on_sandbox_ready(self, sandbox: Any) -> None:

@@ -90,7 +90,7 @@ def test_submit_wait_status_and_results_in_a_subprocess(make_sandbox, tmp_path):
     # The same command again submits nothing new: every video has exactly one job.
     again = run("submit", *conn, *FAST, "--wait", "--job-tag", "cli-run", "--min-confidence", "55", *uris)
     assert again.returncode == cli.EXIT_OK, again.stderr
-    assert "queued 0 new job(s); 2 already submitted" in again.stderr
+    assert "queued 0 new jobs; 2 already submitted" in again.stderr
     assert len(sb.jobs()) == 2
 
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from gui.core.jobstates import Action, JobStatus
 from gui.core.paths import resolve_paths
-from gui.core.types import JobSettings
+from gui.core.types import SANDBOX_SCOPE, JobSettings
 from gui.qt.job_model import STATUS, VIDEO
 from gui.qt.jobs_panel import JobsPanel
 
@@ -211,7 +211,7 @@ def test_jobs_of_another_region_keep_running_while_the_list_shows_this_one(qtbot
     for v in videos:
         sb.put_object("videos-eu", v.key, conn.client("s3").get_object(Bucket=v.bucket, Key=v.key)["Body"].read())
     videos = [replace(v, bucket="videos-eu") for v in videos]
-    elsewhere = Scope(sb.account_id, "eu-west-1", sb.endpoint_url)
+    elsewhere = Scope(sb.account_id, "eu-west-1", SANDBOX_SCOPE)  # the sandbox is one scope whatever its port
     with JobStore(paths.jobs_db) as store:  # queued by another process (the CLI) in another region
         store.add_jobs([new_job(v.bucket, v.key, JobSettings(), elsewhere) for v in videos])
     p = panel()

@@ -93,7 +93,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(make_sandbox, tmp_p
     assert final.returncode == 0, err
     assert out.strip() == f"{VIDEOS} succeeded"
     assert raw_failures(err) == []
-    assert "queued 0 new job(s)" in err  # the restart added nothing: every video was already queued
+    assert "queued 0 new jobs" in err  # the restart added nothing: every video was already queued
 
     # From the sandbox's side: exactly one job per video, all succeeded.
     sandbox_jobs = service_jobs(sb.endpoint_url)

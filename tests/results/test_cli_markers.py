@@ -43,7 +43,7 @@ def test_resolve_marker_edl_from_the_cli_matches_the_segments(run_cli, scripted_
     rate = Fraction(round(pages[0]["VideoMetadata"]["FrameRate"] * 1000), 1000)
     assert rate == 24
     expected = expected_frames(expected_markers(pages), rate)
-    assert stdout == f"wrote {len(expected)} marker(s) to {out}\n"
+    assert stdout == f"wrote {len(expected)} markers to {out}\n"
     assert "fetching the results of" in stderr
     parsed = read_resolve_edl(out.read_text(), rate)
     assert parsed["title"] == SCRIPTED_VIDEO
