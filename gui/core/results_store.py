@@ -30,6 +30,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from gui.core import library as library_index
 from gui.core.errors import KnownError
 from gui.core.sqlite_store import Migration, Schema, SQLiteFile
 
@@ -41,7 +42,7 @@ SEGMENTS = "SEGMENTS"
 AGGREGATIONS = (TIMESTAMPS, SEGMENTS)
 PAGE_SIZE = 1000  # GetLabelDetection's maximum MaxResults
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the label library's index (gui/core/library.py)
 BUSY_TIMEOUT_MS = 10_000
 # A partial result nobody has added a page to for this long was left by a fetch that died (a live fetch
 # writes a page every few seconds, retries included): the next fetch of that job removes it.
@@ -144,6 +145,7 @@ _MIGRATIONS: dict[int, Migration] = {
     DELETE FROM detections WHERE result_id NOT IN (SELECT result_id FROM results);
     DELETE FROM label_stats WHERE result_id NOT IN (SELECT result_id FROM results);
     """,
+    2: library_index.SCHEMA_SQL,  # the label library's index; existing jobs are indexed by Library.backfill
 }
 
 
@@ -442,6 +444,7 @@ class ResultsStore:
                     json.dumps(page.get("VideoMetadata") or {}),
                 ),
             )
+            library_index.index_result(conn, job_id, result_id)  # the library index, in this transaction
         return True
 
     def discard_result(self, result_id: int) -> None:
@@ -458,6 +461,7 @@ class ResultsStore:
             for (rid,) in conn.execute("SELECT result_id FROM results WHERE job_id=?", (job_id,)).fetchall():
                 _delete_result_rows(conn, rid)
             conn.execute("DELETE FROM jobs WHERE job_id=?", (job_id,))
+            library_index.remove_job(conn, job_id)  # the label library's index, in this transaction
 
     # -- reading ------------------------------------------------------------------------------------------
 

@@ -1,0 +1,682 @@
+"""The label library: an index of every stored job's labels, in the results cache, and search over it.
+
+Per video (one job's results) the index keeps a row in ``library_videos`` (bucket, key, duration, when it
+was analysed, its preset and settings, its label count), per video and label a row in ``library_labels``
+(max and mean confidence, number of moments, total time on screen) and the *moments* themselves in
+``library_moments`` (start, end, highest confidence). ``library_vocab`` maps every name a label answers
+to (its own name, the aliases and parents the results carry) and its categories to the label.
+
+**Moments.** A job indexed from its SEGMENTS results (AWS's own aggregation; preferred when stored) has
+one moment per segment, overlapping or touching segments of a label merged. A job with TIMESTAMPS only
+has one moment per run of detections of a label that are at most :data:`MOMENT_GAP_MS` apart (from the
+first to the last detection of the run). A moment's confidence is the highest in it, so a label's max
+confidence is the max over its moments and ``Dog>=90`` matches a video exactly when one of its Dog
+moments does. Time on screen is the sum of the moments' lengths.
+
+**Upkeep.** :func:`index_result` is called by the results store inside the transaction that completes a
+result, so the index never lags the cache and a refetch replaces a job's entries; :func:`remove_job`
+inside the one that deletes a job. A job removed from the job list leaves the index at the next
+:meth:`Library.sync_jobs` (and stays out: a tombstone in ``library_hidden``). Caches from before the index
+existed are indexed once, in the background, by :meth:`Library.backfill`.
+
+**Search.** :meth:`Library.search` compiles the query's tree (:mod:`gui.core.library_query`) into one SQL
+``WHERE`` over ``library_videos`` (one ``IN`` subquery per term, answered from ``library_labels``'
+primary key) and streams the matches, each with the moments of the terms that made it match.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from gui.core.library_query import (
+    And,
+    BucketTerm,
+    CategoryTerm,
+    LabelTerm,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    PrefixTerm,
+    parse,
+    terms,
+)
+
+log = logging.getLogger(__name__)
+
+MOMENT_GAP_MS = 1000  # TIMESTAMPS: detections of a label at most this far apart are one moment
+_SEGMENTS = "SEGMENTS"  # gui.core.results.SEGMENTS (not imported: the results store imports this module)
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS library_videos (
+    job_id TEXT PRIMARY KEY,
+    result_id INTEGER NOT NULL,
+    aggregation TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL DEFAULT 0,
+    analysed_at REAL,
+    label_count INTEGER NOT NULL DEFAULT 0,
+    moment_count INTEGER NOT NULL DEFAULT 0,
+    preset TEXT,
+    settings TEXT,
+    job_synced INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS library_videos_place ON library_videos(bucket, key);
+CREATE TABLE IF NOT EXISTS library_labels (
+    label TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    max_confidence REAL NOT NULL,
+    mean_confidence REAL NOT NULL,
+    detections INTEGER NOT NULL,
+    moments INTEGER NOT NULL,
+    on_screen_ms INTEGER NOT NULL,
+    first_ms INTEGER NOT NULL,
+    PRIMARY KEY (label, job_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS library_labels_by_job ON library_labels(job_id);
+CREATE TABLE IF NOT EXISTS library_moments (
+    job_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    PRIMARY KEY (job_id, label, start_ms)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS library_vocab (
+    kind TEXT NOT NULL,
+    term TEXT NOT NULL COLLATE NOCASE,
+    label TEXT NOT NULL,
+    PRIMARY KEY (kind, term, label)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS library_hidden (job_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS library_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID
+"""
+
+
+def schema_statements() -> list[str]:
+    return [s.strip() for s in SCHEMA_SQL.split(";") if s.strip()]
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create the index tables (idempotent); the results store's migration runs this in its transaction."""
+    for statement in schema_statements():
+        conn.execute(statement)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Upkeep: called inside the results store's transactions
+# ----------------------------------------------------------------------------------------------------------
+
+_MOMENTS_SQL = """
+WITH spans AS (
+    SELECT label, COALESCE(start_ms, timestamp_ms) AS s,
+           MAX(COALESCE(end_ms, timestamp_ms), COALESCE(start_ms, timestamp_ms)) AS e, confidence AS c
+    FROM detections WHERE result_id = :rid
+), marked AS (
+    SELECT label, s, e, c,
+           CASE WHEN s <= :gap + MAX(e) OVER (PARTITION BY label ORDER BY s, e
+                                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                THEN 0 ELSE 1 END AS starts
+    FROM spans
+), grouped AS (
+    SELECT label, s, e, c, SUM(starts) OVER (PARTITION BY label ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS run
+    FROM marked
+)
+INSERT INTO library_moments(job_id, label, start_ms, end_ms, confidence)
+SELECT :job, label, MIN(s), MAX(e), MAX(c) FROM grouped GROUP BY label, run
+"""
+
+_LABELS_SQL = """
+INSERT INTO library_labels(label, job_id, max_confidence, mean_confidence, detections, moments, on_screen_ms,
+                           first_ms)
+SELECT m.label, :job, MAX(m.confidence), COALESCE(s.mean_confidence, AVG(m.confidence)),
+       COALESCE(s.occurrences, COUNT(*)), COUNT(*), SUM(m.end_ms - m.start_ms), MIN(m.start_ms)
+FROM library_moments AS m LEFT JOIN label_stats AS s ON s.result_id = :rid AND s.label = m.label
+WHERE m.job_id = :job GROUP BY m.label
+"""
+
+_VOCAB_SQL = """
+INSERT OR IGNORE INTO library_vocab(kind, term, label)
+SELECT 'name', label, label FROM label_stats WHERE result_id = :rid
+UNION ALL SELECT 'name', j.value, s.label FROM label_stats AS s, json_each(s.aliases) AS j WHERE s.result_id = :rid
+UNION ALL SELECT 'name', j.value, s.label FROM label_stats AS s, json_each(s.parents) AS j WHERE s.result_id = :rid
+UNION ALL SELECT 'category', j.value, s.label FROM label_stats AS s, json_each(s.categories) AS j
+          WHERE s.result_id = :rid
+"""
+
+
+def split_uri(uri: str | None) -> tuple[str, str]:
+    """``s3://bucket/key`` -> (bucket, key); anything else -> ("", text)."""
+    text = uri or ""
+    if text.startswith("s3://"):
+        bucket, _, key = text[5:].partition("/")
+        return bucket, key
+    return "", text
+
+
+def index_result(conn: sqlite3.Connection, job_id: str, result_id: int) -> bool:
+    """(Re)index ``job_id`` from the complete result ``result_id``; runs inside the caller's transaction.
+
+    SEGMENTS are preferred: a TIMESTAMPS result does not replace a stored SEGMENTS one. A job removed from
+    the job list (hidden) is not indexed again. Returns whether the job's entries were written.
+    """
+    row = conn.execute(
+        "SELECT aggregation, completed_at, label_count FROM results WHERE result_id=? AND complete=1", (result_id,)
+    ).fetchone()
+    if row is None:
+        return False
+    aggregation, completed_at, _labels = row
+    if conn.execute("SELECT 1 FROM library_hidden WHERE job_id=?", (job_id,)).fetchone():
+        return False
+    if aggregation != _SEGMENTS and conn.execute(
+        "SELECT 1 FROM results WHERE job_id=? AND aggregation=? AND complete=1 AND result_id<>?",
+        (job_id, _SEGMENTS, result_id),
+    ).fetchone():
+        return False
+    conn.execute("DELETE FROM library_moments WHERE job_id=?", (job_id,))
+    conn.execute("DELETE FROM library_labels WHERE job_id=?", (job_id,))
+    gap = 0 if aggregation == _SEGMENTS else MOMENT_GAP_MS
+    params = {"rid": result_id, "job": job_id, "gap": gap}
+    conn.execute(_MOMENTS_SQL, params)
+    conn.execute(_LABELS_SQL, params)
+    conn.execute(_VOCAB_SQL, params)
+    job = conn.execute("SELECT video_uri, video_metadata FROM jobs WHERE job_id=?", (job_id,)).fetchone()
+    bucket, key = split_uri(job[0] if job else None)
+    duration = 0
+    if job and job[1]:
+        try:
+            duration = int(json.loads(job[1]).get("DurationMillis") or 0)
+        except (ValueError, TypeError, AttributeError):
+            duration = 0
+    conn.execute(
+        "INSERT INTO library_videos(job_id, result_id, aggregation, bucket, key, duration_ms, analysed_at,"
+        " label_count, moment_count)"
+        " VALUES (:job, :rid, :agg, :bucket, :key, :dur, CAST(strftime('%s', :done) AS REAL),"
+        " (SELECT COUNT(*) FROM library_labels WHERE job_id=:job),"
+        " (SELECT COUNT(*) FROM library_moments WHERE job_id=:job))"
+        " ON CONFLICT(job_id) DO UPDATE SET result_id=excluded.result_id, aggregation=excluded.aggregation,"
+        " bucket=excluded.bucket, key=excluded.key, duration_ms=excluded.duration_ms,"
+        " analysed_at=CASE WHEN library_videos.job_synced=1 THEN library_videos.analysed_at"
+        " ELSE excluded.analysed_at END,"
+        " label_count=excluded.label_count, moment_count=excluded.moment_count",
+        {"job": job_id, "rid": result_id, "agg": aggregation, "bucket": bucket, "key": key, "dur": duration,
+         "done": completed_at},
+    )
+    return True
+
+
+def remove_job(conn: sqlite3.Connection, job_id: str, *, hide: bool = False) -> None:
+    """Drop a job's entries (inside the caller's transaction); ``hide`` keeps it out for good (a job
+    removed from the job list), so neither a backfill nor a later fetch brings it back."""
+    for table in ("library_moments", "library_labels", "library_videos"):
+        conn.execute(f"DELETE FROM {table} WHERE job_id=?", (job_id,))
+    if hide:
+        conn.execute("INSERT OR IGNORE INTO library_hidden(job_id) VALUES (?)", (job_id,))
+
+
+def preferred_result(conn: sqlite3.Connection, job_id: str) -> int | None:
+    """The complete result the index uses for a job: SEGMENTS when stored, else TIMESTAMPS."""
+    row = conn.execute(
+        "SELECT result_id FROM results WHERE job_id=? AND complete=1 ORDER BY aggregation=? DESC, result_id DESC",
+        (job_id, _SEGMENTS),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def pending_jobs(conn: sqlite3.Connection) -> list[str]:
+    """Jobs with complete results that are not indexed (nor hidden): what a backfill will index."""
+    rows = conn.execute(
+        "SELECT DISTINCT job_id FROM results WHERE complete=1"
+        " AND job_id NOT IN (SELECT job_id FROM library_videos)"
+        " AND job_id NOT IN (SELECT job_id FROM library_hidden) ORDER BY job_id"
+    )
+    return [r[0] for r in rows]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# What a search returns
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moment:
+    label: str
+    start_ms: int
+    end_ms: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class VideoMatch:
+    job_id: str
+    bucket: str
+    key: str
+    duration_ms: int
+    analysed_at: float | None  # seconds since the epoch: when the job ended (or its results were stored)
+    label_count: int
+    preset: str | None
+    settings: str | None
+    aggregation: str
+    moments: tuple[Moment, ...] = field(default=(), compare=False)
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}" if self.bucket else self.key
+
+
+@dataclass(frozen=True)
+class BackfillProgress:
+    done: int
+    total: int
+
+
+class Cancellable(Protocol):
+    @property
+    def cancelled(self) -> bool: ...
+
+
+class JobSource(Protocol):
+    """What :meth:`Library.sync_jobs` reads of the job store (:class:`gui.core.jobstore.JobStore`)."""
+
+    def changed_since(self, version: int) -> Any: ...
+
+    def by_job_id(self, job_id: str) -> Any: ...
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Name resolution and compilation
+# ----------------------------------------------------------------------------------------------------------
+
+
+@cache
+def _taxonomy_groups() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Lower-cased name -> the label and its aliases (synonyms); lower-cased category -> its labels."""
+    from gui.core.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    synonyms: dict[str, frozenset[str]] = {}
+    members: dict[str, set[str]] = {}
+    for info in taxonomy.labels.values():
+        group = frozenset((info.name, *info.aliases))
+        for name in group:
+            synonyms[name.lower()] = synonyms.get(name.lower(), frozenset()) | group
+        members.setdefault(info.category.lower(), set()).add(info.name)
+    return synonyms, {k: frozenset(v) for k, v in members.items()}
+
+
+def name_synonyms(name: str) -> frozenset[str]:
+    """``name`` and, when the taxonomy knows it, its label and that label's aliases."""
+    return frozenset({name}) | _taxonomy_groups()[0].get(name.lower(), frozenset())
+
+
+@dataclass
+class CompiledQuery:
+    node: Node
+    where: str
+    params: list[Any]
+    labels: dict[int, frozenset[str]]  # id(term) -> the labels it stands for
+
+
+def compile_query(conn: sqlite3.Connection, node: Node) -> CompiledQuery:
+    """The SQL condition over ``library_videos AS v`` for ``node``, with its parameters."""
+    labels: dict[int, frozenset[str]] = {}
+    for term in terms(node):
+        if isinstance(term, LabelTerm):
+            labels[id(term)] = _lookup(conn, "name", name_synonyms(term.name), frozenset())
+        elif isinstance(term, CategoryTerm):
+            members = _taxonomy_groups()[1].get(term.name.lower(), frozenset())
+            labels[id(term)] = _lookup(conn, "category", frozenset({term.name}), members)
+    params: list[Any] = []
+    where = _sql(node, labels, params)
+    return CompiledQuery(node, where, params, labels)
+
+
+def _lookup(conn: sqlite3.Connection, kind: str, names: frozenset[str], extra: frozenset[str]) -> frozenset[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT label FROM library_vocab WHERE kind=? AND term IN (SELECT value FROM json_each(?))",
+        (kind, json.dumps(sorted(names))),
+    )
+    return frozenset(r[0] for r in rows) | extra
+
+
+def _sql(node: Node, labels: dict[int, frozenset[str]], params: list[Any]) -> str:
+    if isinstance(node, MatchAll):
+        return "1"
+    if isinstance(node, LabelTerm | CategoryTerm):
+        names = labels[id(node)]
+        if not names:
+            return "0"
+        params.append(json.dumps(sorted(names)))
+        sql = "v.job_id IN (SELECT job_id FROM library_labels WHERE label IN (SELECT value FROM json_each(?))"
+        if node.threshold is not None:
+            sql += " AND max_confidence " + (">=" if node.threshold.inclusive else ">") + " ?"
+            params.append(node.threshold.value)
+        return sql + ")"
+    if isinstance(node, BucketTerm):
+        params.append(node.name)
+        return "v.bucket = ?"
+    if isinstance(node, PrefixTerm):
+        params.extend([len(node.prefix), node.prefix])
+        return "substr(v.key, 1, ?) = ?"
+    if isinstance(node, Not):
+        return f"NOT ({_sql(node.item, labels, params)})"
+    joiner = " AND " if isinstance(node, And) else " OR "
+    return "(" + joiner.join(_sql(item, labels, params) for item in node.items) + ")"
+
+
+def _holds(node: Node, video: VideoMatch, best: dict[str, float], labels: dict[int, frozenset[str]]) -> bool:
+    """The query's truth for one video (``best``: label -> max confidence), as the SQL decides it."""
+    if isinstance(node, MatchAll):
+        return True
+    if isinstance(node, LabelTerm | CategoryTerm):
+        threshold = node.threshold
+        return any(
+            lbl in best and (threshold is None or threshold.admits(best[lbl])) for lbl in labels[id(node)]
+        )
+    if isinstance(node, BucketTerm):
+        return video.bucket == node.name
+    if isinstance(node, PrefixTerm):
+        return video.key.startswith(node.prefix)
+    if isinstance(node, Not):
+        return not _holds(node.item, video, best, labels)
+    if isinstance(node, And):
+        return all(_holds(i, video, best, labels) for i in node.items)
+    assert isinstance(node, Or)
+    return any(_holds(i, video, best, labels) for i in node.items)
+
+
+def _contributing(
+    node: Node, video: VideoMatch, best: dict[str, float], labels: dict[int, frozenset[str]]
+) -> list[LabelTerm | CategoryTerm]:
+    """The label/category terms that make the video match (true, outside any NOT, on a true path)."""
+    if isinstance(node, LabelTerm | CategoryTerm):
+        return [node] if _holds(node, video, best, labels) else []
+    if isinstance(node, And | Or):
+        out: list[LabelTerm | CategoryTerm] = []
+        for item in node.items:
+            if _holds(item, video, best, labels):
+                out.extend(_contributing(item, video, best, labels))
+        return out
+    return []
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The library
+# ----------------------------------------------------------------------------------------------------------
+
+_VIDEO_COLUMNS = "job_id, bucket, key, duration_ms, analysed_at, label_count, preset, settings, aggregation"
+
+
+class Library:
+    """Search and upkeep over the index in a results cache (open the :class:`ResultsStore` first: its
+    migration creates the tables). Thread-safe: each thread gets its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_store(cls, store: Any) -> Library:
+        """The library of an open :class:`gui.core.results.ResultsStore`."""
+        return cls(store.path)
+
+    def _db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def release_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            with self._lock:
+                if conn in self._connections:
+                    self._connections.remove(conn)
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._connections = self._connections, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:  # pragma: no cover - closing a broken handle
+                pass
+        self._local = threading.local()
+
+    # -- search -----------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str | Node,
+        *,
+        bucket: str | None = None,
+        prefix: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        moments: bool = True,
+        cancel: Cancellable | None = None,
+    ) -> Iterator[VideoMatch]:
+        """Matching videos ordered by bucket and key, streamed (the first come before the rest are read).
+
+        ``query`` is parsed with :func:`gui.core.library_query.parse` (:class:`QueryError` when bad) before
+        anything is yielded. ``bucket``/``prefix``/``since``/``until`` (epoch seconds, analysed at) narrow
+        it further. Each match carries the moments of the terms that made it match, by start time.
+        """
+        node = parse(query) if isinstance(query, str) else query
+        conn = self._db()
+        compiled = compile_query(conn, node)
+        where = [compiled.where]
+        params = list(compiled.params)
+        if bucket:
+            where.append("v.bucket = ?")
+            params.append(bucket)
+        if prefix:
+            where.append("substr(v.key, 1, ?) = ?")
+            params.extend([len(prefix), prefix])
+        if since is not None:
+            where.append("v.analysed_at >= ?")
+            params.append(float(since))
+        if until is not None:
+            where.append("v.analysed_at < ?")
+            params.append(float(until))
+        sql = f"SELECT {_VIDEO_COLUMNS} FROM library_videos AS v WHERE {' AND '.join(where)} ORDER BY bucket, key"
+        return self._stream(conn, sql, params, compiled, moments, cancel)
+
+    def _stream(
+        self,
+        conn: sqlite3.Connection,
+        sql: str,
+        params: list[Any],
+        compiled: CompiledQuery,
+        moments: bool,
+        cancel: Cancellable | None,
+    ) -> Iterator[VideoMatch]:
+        all_labels = json.dumps(sorted(set().union(*compiled.labels.values()))) if compiled.labels else "[]"
+        reader = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+        try:
+            reader.execute("BEGIN")  # one snapshot for the whole stream
+            for row in reader.execute(sql, params):
+                if cancel is not None and cancel.cancelled:
+                    return
+                video = VideoMatch(*row[:4], row[4], int(row[5]), row[6], row[7], row[8])
+                if moments and compiled.labels:
+                    video = self._with_moments(reader, video, compiled, all_labels)
+                yield video
+        finally:
+            try:
+                reader.execute("COMMIT")
+            except sqlite3.Error:
+                pass
+            reader.close()
+
+    def _with_moments(
+        self, conn: sqlite3.Connection, video: VideoMatch, compiled: CompiledQuery, all_labels: str
+    ) -> VideoMatch:
+        best = dict(
+            conn.execute(
+                "SELECT label, max_confidence FROM library_labels WHERE job_id=?"
+                " AND label IN (SELECT value FROM json_each(?))",
+                (video.job_id, all_labels),
+            ).fetchall()
+        )
+        chosen = _contributing(compiled.node, video, best, compiled.labels)
+        if not chosen:
+            return video
+        clauses, params = [], [video.job_id]
+        for term in chosen:
+            clause = "label IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(compiled.labels[id(term)])))
+            if term.threshold is not None:
+                clause += " AND confidence " + (">=" if term.threshold.inclusive else ">") + " ?"
+                params.append(term.threshold.value)
+            clauses.append(f"({clause})")
+        rows = conn.execute(
+            "SELECT label, start_ms, end_ms, confidence FROM library_moments WHERE job_id=?"
+            f" AND ({' OR '.join(clauses)}) ORDER BY start_ms, label",
+            params,
+        ).fetchall()
+        return VideoMatch(
+            video.job_id, video.bucket, video.key, video.duration_ms, video.analysed_at, video.label_count,
+            video.preset, video.settings, video.aggregation, tuple(Moment(*r) for r in rows),
+        )
+
+    def moments(self, job_id: str, labels: Sequence[str] | None = None) -> list[Moment]:
+        """Every moment of a job (or of ``labels``), by start time."""
+        sql = "SELECT label, start_ms, end_ms, confidence FROM library_moments WHERE job_id=?"
+        params: list[Any] = [job_id]
+        if labels is not None:
+            sql += " AND label IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(list(labels)))
+        return [Moment(*r) for r in self._db().execute(sql + " ORDER BY start_ms, label", params)]
+
+    def buckets(self) -> list[str]:
+        return [r[0] for r in self._db().execute("SELECT DISTINCT bucket FROM library_videos ORDER BY bucket")]
+
+    def video_count(self) -> int:
+        return int(self._db().execute("SELECT COUNT(*) FROM library_videos").fetchone()[0])
+
+    # -- upkeep -----------------------------------------------------------------------------------------
+
+    def pending(self) -> list[str]:
+        return pending_jobs(self._db())
+
+    def backfill(
+        self,
+        *,
+        progress: Callable[[BackfillProgress], Any] | None = None,
+        cancel: Cancellable | None = None,
+    ) -> int:
+        """Index every stored job the index lacks (a cache from before the index; resumable: a cancelled
+        backfill goes on from where it stopped). One short transaction per job. Returns how many."""
+        conn = self._db()
+        todo = pending_jobs(conn)
+        done = 0
+        if progress is not None:
+            progress(BackfillProgress(0, len(todo)))
+        for job_id in todo:
+            if cancel is not None and cancel.cancelled:
+                break
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                rid = preferred_result(conn, job_id)
+                if rid is not None and not conn.execute(
+                    "SELECT 1 FROM library_videos WHERE job_id=?", (job_id,)
+                ).fetchone():
+                    index_result(conn, job_id, rid)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            done += 1
+            if progress is not None:
+                progress(BackfillProgress(done, len(todo)))
+        if todo:
+            log.info("Library: indexed %d of %d stored jobs", done, len(todo))
+        return done
+
+    def sync_jobs(self, jobs: JobSource) -> int:
+        """Bring the job list's view of things into the index: jobs removed from the list leave it; the
+        preset, settings and end time of the others are copied. Incremental (the job store's change
+        version is remembered). Returns how many videos changed."""
+        conn = self._db()
+        row = conn.execute("SELECT value FROM library_state WHERE key='jobs_version'").fetchone()
+        since = int(row[0]) if row else 0
+        changes = jobs.changed_since(since)
+        records = {r.job_id: r for r in changes.rows if r.job_id}
+        unsynced = [r[0] for r in conn.execute("SELECT job_id FROM library_videos WHERE job_synced=0")]
+        for job_id in unsynced:
+            if job_id not in records:
+                records[job_id] = jobs.by_job_id(job_id)
+        if not records and changes.version == since:
+            return 0
+        changed = 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for job_id, record in records.items():
+                changed += _apply_record(conn, job_id, record)
+            conn.execute(
+                "INSERT INTO library_state(key, value) VALUES ('jobs_version', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(changes.version),),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return changed
+
+
+def _apply_record(conn: sqlite3.Connection, job_id: str, record: Any) -> int:
+    indexed = conn.execute("SELECT 1 FROM library_videos WHERE job_id=?", (job_id,)).fetchone() is not None
+    if record is None:
+        conn.execute("UPDATE library_videos SET job_synced=2 WHERE job_id=? AND job_synced=0", (job_id,))
+        return 0
+    if record.removed:
+        remove_job(conn, job_id, hide=True)
+        return int(indexed)
+    if not indexed:
+        return 0
+    conn.execute(
+        "UPDATE library_videos SET preset=?, settings=?, analysed_at=COALESCE(?, analysed_at), job_synced=1"
+        " WHERE job_id=?",
+        (record.preset, describe_settings(record.settings_json), record.finished_at, job_id),
+    )
+    return 1
+
+
+def describe_settings(settings_json: str | None) -> str:
+    """A short text of a job's settings: MinConfidence, filters, JobTag."""
+    try:
+        data = json.loads(settings_json or "{}")
+    except ValueError:
+        return ""
+    parts = [f"MinConfidence {float(data.get('min_confidence', 50.0)):g}"]
+    filters = data.get("filters") or {}
+    for key, text in (
+        ("label_inclusions", "labels in"),
+        ("label_exclusions", "labels out"),
+        ("category_inclusions", "categories in"),
+        ("category_exclusions", "categories out"),
+    ):
+        if filters.get(key):
+            parts.append(f"{len(filters[key])} {text}")
+    if data.get("job_tag"):
+        parts.append(f"tag {data['job_tag']}")
+    return ", ".join(parts)
