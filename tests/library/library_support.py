@@ -1,0 +1,61 @@
+"""Helpers for the library tests: store hand-written GetLabelDetection pages in a results cache, and make
+job-store records for them. A uniquely named module (not conftest.py) so no other folder's shadows it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def det(t: int, name: str, conf: float, *, cats: tuple[str, ...] = (), aliases: tuple[str, ...] = (),
+        parents: tuple[str, ...] = (), end: int | None = None) -> dict[str, Any]:
+    """One LabelDetection as AWS shapes it; ``end`` makes it a SEGMENTS item from ``t`` to ``end``."""
+    item: dict[str, Any] = {
+        "Timestamp": t,
+        "Label": {
+            "Name": name,
+            "Confidence": conf,
+            "Instances": [],
+            "Categories": [{"Name": c} for c in cats],
+            "Aliases": [{"Name": a} for a in aliases],
+            "Parents": [{"Name": p} for p in parents],
+        },
+    }
+    if end is not None:
+        item.update(StartTimestampMillis=t, EndTimestampMillis=end, DurationMillis=end - t)
+    return item
+
+
+def store_job(store: Any, job_id: str, uri: str, detections: list[dict[str, Any]], *,
+              aggregation: str = "TIMESTAMPS", duration_ms: int = 10_000) -> None:
+    """Store ``detections`` as the one page of ``job_id``'s results, as a fetch does."""
+    bucket, key = uri[len("s3://"):].split("/", 1)
+    page = {
+        "JobStatus": "SUCCEEDED",
+        "Video": {"S3Object": {"Bucket": bucket, "Name": key}},
+        "VideoMetadata": {"DurationMillis": duration_ms, "FrameRate": 25.0},
+        "LabelModelVersion": "3.0",
+        "Labels": detections,
+    }
+    rid = store.begin_result(job_id, aggregation)
+    store.add_page(rid, 0, page)
+    store.complete_result(rid, page)
+
+
+def keys(matches: Any) -> list[str]:
+    return [m.key for m in matches]
+
+
+def finished_record(job_store: Any, bucket: str, key: str, job_id: str, *, preset: str | None = None,
+                    min_confidence: float = 50.0, finished_at: float = 1_700_000_000.0) -> Any:
+    """A SUCCEEDED job in ``job_store`` with AWS JobId ``job_id``."""
+    from gui.core.jobstates import JobStatus
+    from gui.core.jobstore import Scope, new_job
+    from gui.core.types import JobSettings
+
+    scope = Scope("123456789012", "us-east-1", "")
+    [record] = job_store.add_jobs(
+        [new_job(bucket, key, JobSettings(min_confidence=min_confidence), scope, preset=preset)]
+    )
+    job_store.mark_started(record.id, job_id)
+    job_store.mark_finished(record.id, JobStatus.SUCCEEDED, finished_at=finished_at)
+    return job_store.get(record.id)
