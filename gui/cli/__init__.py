@@ -1,4 +1,4 @@
-"""The headless companion: ``rekognition-labeler submit | status | results | presets | frame`` (no Qt).
+"""The headless companion: ``rekognition-labeler submit | status | results | presets | frame | search`` (no Qt).
 
 It uses the same job store, queue, ClientRequestTokens and retries as the window
 (:class:`gui.core.engine.JobEngine`), so jobs started here appear in the window's job list and the
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from gui.cli import frame, presets, results, status, submit
+from gui.cli import frame, presets, results, search, status, submit
 from gui.cli.common import (
     EXIT_CODES_HELP,
     EXIT_CONNECTION,
@@ -46,7 +46,8 @@ __all__ = [
     "main",
 ]
 
-COMMANDS = {"submit": submit, "status": status, "results": results, "presets": presets, "frame": frame}
+COMMANDS = {"submit": submit, "status": status, "results": results, "presets": presets, "frame": frame,
+            "search": search}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -680,3 +680,36 @@ def describe_settings(settings_json: str | None) -> str:
     if data.get("job_tag"):
         parts.append(f"tag {data['job_tag']}")
     return ", ".join(parts)
+
+
+def prepare_library(
+    library: Library,
+    jobs_db: Path | None,
+    *,
+    announce: Callable[[int], Any] | None = None,
+    progress: Callable[[BackfillProgress], Any] | None = None,
+    cancel: Cancellable | None = None,
+) -> list[str]:
+    """The upkeep before a search, the same for the window and the CLI: index what a cache from before
+    the index holds (``announce(total)`` first, when there is any), then bring in the job list's changes
+    (removed jobs leave; presets and settings are copied). Returns warnings for the user."""
+    warnings: list[str] = []
+    pending = library.pending()
+    if pending:
+        if announce is not None:
+            announce(len(pending))
+        library.backfill(progress=progress, cancel=cancel)
+    if jobs_db is not None and Path(jobs_db).exists() and not (cancel is not None and cancel.cancelled):
+        from gui.core.errors import KnownError
+        from gui.core.jobstore import JobStore
+
+        try:
+            jobs = JobStore(Path(jobs_db))
+        except KnownError as exc:
+            warnings.append(f"the job list could not be read, so removed jobs may still show: {exc.message}")
+            return warnings
+        try:
+            library.sync_jobs(jobs)
+        finally:
+            jobs.close()
+    return warnings
