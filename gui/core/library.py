@@ -684,7 +684,7 @@ def describe_settings(settings_json: str | None) -> str:
 
 def prepare_library(
     library: Library,
-    jobs_db: Path | None,
+    jobs: JobSource | Path | None,
     *,
     announce: Callable[[int], Any] | None = None,
     progress: Callable[[BackfillProgress], Any] | None = None,
@@ -692,24 +692,31 @@ def prepare_library(
 ) -> list[str]:
     """The upkeep before a search, the same for the window and the CLI: index what a cache from before
     the index holds (``announce(total)`` first, when there is any), then bring in the job list's changes
-    (removed jobs leave; presets and settings are copied). Returns warnings for the user."""
+    (removed jobs leave; presets and settings are copied). ``jobs``: an open job store, or the path of
+    its database (opened and closed here; skipped when it does not exist). Returns warnings for the user."""
     warnings: list[str] = []
     pending = library.pending()
     if pending:
         if announce is not None:
             announce(len(pending))
         library.backfill(progress=progress, cancel=cancel)
-    if jobs_db is not None and Path(jobs_db).exists() and not (cancel is not None and cancel.cancelled):
-        from gui.core.errors import KnownError
-        from gui.core.jobstore import JobStore
+    if jobs is None or (cancel is not None and cancel.cancelled):
+        return warnings
+    if not isinstance(jobs, Path):
+        library.sync_jobs(jobs)
+        return warnings
+    if not jobs.exists():
+        return warnings
+    from gui.core.errors import KnownError
+    from gui.core.jobstore import JobStore
 
-        try:
-            jobs = JobStore(Path(jobs_db))
-        except KnownError as exc:
-            warnings.append(f"the job list could not be read, so removed jobs may still show: {exc.message}")
-            return warnings
-        try:
-            library.sync_jobs(jobs)
-        finally:
-            jobs.close()
+    try:
+        store = JobStore(jobs)
+    except KnownError as exc:
+        warnings.append(f"the job list could not be read, so removed jobs may still show: {exc.message}")
+        return warnings
+    try:
+        library.sync_jobs(store)
+    finally:
+        store.close()
     return warnings

@@ -294,7 +294,7 @@ class _Parser:
                 raise self.error("empty parentheses: put a label inside")
             node = self.or_expr()
             if self.tok.kind != "RPAREN":
-                raise self.error(f"missing ')' for the '(' at character {tok.position + 1}")
+                raise self.error("this '(' is never closed: add a ')'", tok)
             self.advance()
             return node
         if tok.kind in ("WORD", "QUOTED"):

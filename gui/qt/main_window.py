@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +30,7 @@ from gui.qt.accessibility import name_inputs
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.connection_panel import ConnectionPanel
 from gui.qt.focus import chain, tab_stops
+from gui.qt.library_view import LibraryTab
 from gui.qt.theme import banner_style
 from gui.qt.workers import TaskRegistry
 
@@ -113,7 +115,13 @@ class MainWindow(QMainWindow):
             self.splitter.setStretchFactor(index, stretch)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([400, 470, 630])
-        outer.addWidget(self.splitter, 1)
+        # The Library (search across every analysed video) is a second tab, built when first shown.
+        self.tabs = QTabWidget(central)
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.addTab(self.splitter, "&Analyse")
+        self.libraryTab = LibraryTab(paths, self.tabs)
+        self.tabs.addTab(self.libraryTab, "&Library")
+        outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.resize(1500, 900)
         self._build_menu()
@@ -261,6 +269,10 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        find = QAction("&Find in Library…", self)
+        find.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        find.triggered.connect(self._show_library)
+        file_menu.insertAction(quit_action, find)
         help_menu = self.menuBar().addMenu("&Help")
         keys = QAction("&Keyboard shortcuts", self)
         keys.setObjectName("shortcutsAction")
@@ -311,6 +323,10 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     @Slot()
+    def _show_library(self) -> None:
+        self.tabs.setCurrentWidget(self.libraryTab)
+
+    @Slot()
     def _about(self) -> None:
         QMessageBox.about(
             self,
@@ -330,6 +346,7 @@ class MainWindow(QMainWindow):
             self._open_demo_bucket = False
             self.browserPanel.navigate(DEMO_BUCKET)
         self.jobsPanel.set_connection(conn)
+        self.libraryTab.set_client_factory(conn.client)
         self.filterPanel.set_connection_hint(spec.region, spec.endpoint_url, spec.profile)
         self.statusBar().showMessage(f"Connected: {spec.describe()}")
 
@@ -359,6 +376,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.connectionPanel.shutdown()
         self.browserPanel.shutdown()
+        self.libraryTab.shutdown()
         if self._jobs_panel is not None:
             self._jobs_panel.shutdown()
             self._filter_panel.save_state()

@@ -379,6 +379,13 @@ class ResultsView(QWidget):
             self.searchEdit.blockSignals(False)
         self._apply_search()
 
+    def show_moment(self, ms: int, label: str | None = None) -> None:
+        """Point at one moment (the Library opens a job here): the label's rows, a timeline marker."""
+        if label:
+            self.set_search(label)
+        self.timeline.set_marker(label or "", int(ms))
+        self._set_status(f"{label or 'Moment'} at {format_ms(int(ms))}")
+
     def fetch(self) -> bool:
         """Fetch (again) from AWS in the background, both aggregations, updating the job's record.
 
