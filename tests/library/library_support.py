@@ -59,3 +59,47 @@ def finished_record(job_store: Any, bucket: str, key: str, job_id: str, *, prese
     job_store.mark_started(record.id, job_id)
     job_store.mark_finished(record.id, JobStatus.SUCCEEDED, finished_at=finished_at)
     return job_store.get(record.id)
+
+
+# -- the sandbox ------------------------------------------------------------------------------------------
+
+REGION = "us-east-1"
+
+
+def rekognition(endpoint_url: str) -> Any:
+    import boto3
+
+    return boto3.client("rekognition", region_name=REGION, endpoint_url=endpoint_url,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def start_and_wait(client: Any, bucket: str, key: str, timeout: float = 30.0) -> str:
+    import time
+
+    job_id = client.start_label_detection(Video={"S3Object": {"Bucket": bucket, "Name": key}})["JobId"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.get_label_detection(JobId=job_id, MaxResults=1)["JobStatus"] != "IN_PROGRESS":
+            return job_id
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still in progress after {timeout}s")
+
+
+def raw_pages(client: Any, job_id: str, aggregation: str) -> list[dict[str, Any]]:
+    """A plain boto3 NextToken loop over GetLabelDetection: the reference the library is checked against."""
+    pages = []
+    kwargs: dict[str, Any] = {"JobId": job_id, "MaxResults": 1000, "AggregateBy": aggregation}
+    while True:
+        page = client.get_label_detection(**kwargs)
+        pages.append(page)
+        if not page.get("NextToken"):
+            return pages
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def run_of(name: str, conf: float, start: int, end: int, step: int = 500, **names: Any) -> list[dict[str, Any]]:
+    """Detections of ``name`` every ``step`` ms from ``start`` to ``end`` (inclusive), all at ``conf``."""
+    label: dict[str, Any] = {"Name": name, "Confidence": conf}
+    for field, values in names.items():  # Parents=(...), Aliases=(...)
+        label[field] = [{"Name": v} for v in values]
+    return [{"Timestamp": t, "Label": dict(label)} for t in range(start, end + 1, step)]
