@@ -561,11 +561,12 @@ class LibraryView(QWidget):
             window = open_results(self.window(), job_id=video.job_id, video_uri=video.uri,
                                   store=self.opened.store, client_factory=self.client_factory)
             self._windows[video.job_id] = window
+        else:
+            window.raise_()
+            window.activateWindow()
         assert window is not None
         ms = moment.start_ms if moment is not None else 0
         window.view.show_moment(ms, moment.label if moment is not None else None)
-        window.raise_()
-        window.activateWindow()
         self.momentOpened.emit(video.job_id, ms)
         return window
 

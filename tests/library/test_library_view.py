@@ -1,0 +1,258 @@
+"""The Library view: lists, sorts, filters, streams, latest search wins, exports and opens moments."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import time
+
+import pytest
+from library_support import det, finished_record, store_job
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit, QTableView
+
+from gui.core.paths import AppPaths
+from gui.core.results import ResultsStore
+
+PETS = ("Animals and Pets",)
+
+
+@pytest.fixture
+def paths(tmp_path):
+    return AppPaths(tmp_path, tmp_path / "config", tmp_path / "cache", tmp_path / "logs").ensure()
+
+
+@pytest.fixture
+def filled(paths):
+    with ResultsStore(paths.results_db) as store:
+        store_job(store, "j1", "s3://home/family/dog.mp4", [det(0, "Dog", 95, cats=PETS), det(3000, "Dog", 70)],
+                  duration_ms=30_000)
+        store_job(store, "j2", "s3://home/family/cat.mp4", [det(0, "Cat", 90), det(200, "Beach", 80)],
+                  duration_ms=5_000)
+        store_job(store, "j3", "s3://home/work/car.mp4", [det(0, "Car", 99), det(1000, "Dog", 60)],
+                  duration_ms=60_000)
+        store_job(store, "j4", "s3://zoo/lion.mp4", [det(0, "Lion", 99)], duration_ms=1_000)
+    return paths
+
+
+@pytest.fixture
+def make_view(qtbot):
+    from gui.qt.library_view import LibraryView
+
+    views = []
+
+    def make(paths, **kwargs):
+        view = LibraryView(paths, **kwargs)
+        qtbot.addWidget(view)
+        views.append(view)
+        with qtbot.waitSignal(view.searchFinished, timeout=20_000):
+            view.start()
+        return view
+
+    yield make
+    for view in views:
+        view.shutdown()
+
+
+def search(qtbot, view, text):
+    with qtbot.waitSignal(view.searchFinished, timeout=20_000) as blocker:
+        view.set_query(text)
+    return blocker.args[0]
+
+
+def uris(view):
+    return [m.uri for m in view.matches()]
+
+
+def test_object_names_and_every_video_listed(filled, make_view):
+    view = make_view(filled)
+    assert view.objectName() == "libraryView"
+    assert view.findChild(QLineEdit, "librarySearchEdit") is view.searchEdit
+    assert view.findChild(QTableView, "libraryResults") is view.resultsTable
+    assert uris(view) == ["s3://home/family/cat.mp4", "s3://home/family/dog.mp4", "s3://home/work/car.mp4",
+                          "s3://zoo/lion.mp4"]
+    assert view.caption.text() == "All 4 analysed videos"
+
+
+def test_rows_sort_by_any_column(qtbot, filled, make_view):
+    view = make_view(filled)
+    view.resultsTable.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # duration
+    assert [m.duration_ms for m in view.matches()] == [60_000, 30_000, 5_000, 1_000]
+    view.resultsTable.sortByColumn(4, Qt.SortOrder.AscendingOrder)  # labels
+    assert [m.label_count for m in view.matches()] == [1, 1, 2, 2]
+
+
+def test_search_as_you_type_and_moments_of_the_current_video(qtbot, filled, make_view):
+    view = make_view(filled)
+    with qtbot.waitSignal(view.searchFinished, timeout=20_000):
+        qtbot.keyClicks(view.searchEdit, "Dog>=90")
+    assert uris(view) == ["s3://home/family/dog.mp4"]
+    assert view.caption.text() == "1 of 4 videos match"
+    view.select_rows([0])
+    assert view.momentsModel.rowCount() == 1
+    assert view.momentsModel.item(0).confidence == 95.0
+
+
+def test_the_filters_narrow_by_bucket_prefix_and_date(qtbot, filled, make_view):
+    view = make_view(filled)
+    assert [view.bucketCombo.itemText(i) for i in range(view.bucketCombo.count())] == ["All buckets", "home", "zoo"]
+    with qtbot.waitSignal(view.searchFinished, timeout=20_000):
+        view.bucketCombo.setCurrentIndex(2)
+    assert uris(view) == ["s3://zoo/lion.mp4"]
+    view.bucketCombo.setCurrentIndex(1)
+    with qtbot.waitSignal(view.searchFinished, timeout=20_000):
+        view.prefixEdit.setText("family/")
+    assert uris(view) == ["s3://home/family/cat.mp4", "s3://home/family/dog.mp4"]
+    with qtbot.waitSignal(view.searchFinished, timeout=20_000):
+        view.sinceEdit.setDate(view.sinceEdit.date().currentDate().addDays(1))
+        view.sinceCheck.setChecked(True)
+    assert uris(view) == []
+    assert view.caption.text() == "No video matches the filters (of 4 in the library)."
+
+
+def test_the_latest_search_wins(qtbot, filled, make_view):
+    view = make_view(filled)
+    view.set_query("Dog")
+    view.set_query("Lion OR Cat")
+    with qtbot.waitSignal(view.searchFinished, timeout=20_000) as blocker:
+        view.set_query("Car")
+    assert blocker.args == [1]
+    qtbot.wait(200)  # any older search that still reports is ignored
+    assert uris(view) == ["s3://home/work/car.mp4"]
+
+
+def test_a_bad_query_keeps_the_list_and_says_where(qtbot, filled, make_view):
+    view = make_view(filled)
+    search(qtbot, view, "Dog")
+    assert search(qtbot, view, "Dog OR") == -1
+    assert uris(view) == ["s3://home/family/dog.mp4", "s3://home/work/car.mp4"]
+    assert "at character 7" in view.messageBar.text() and "last valid search" in view.messageBar.text()
+    assert search(qtbot, view, "Dog OR Lion") == 3
+    assert view.messageBar.text() == ""
+
+
+def test_no_match_says_so(qtbot, filled, make_view):
+    view = make_view(filled)
+    assert search(qtbot, view, "Unicorn") == 0
+    assert view.caption.text() == "No video matches “Unicorn” (of 4 in the library)."
+
+
+def test_an_empty_library_says_how_videos_get_there(paths, make_view):
+    view = make_view(paths)
+    assert "No analysed videos yet" in view.caption.text()
+
+
+def test_results_stream_in_batches(qtbot, paths, make_view):
+    with ResultsStore(paths.results_db) as store:
+        for i in range(450):
+            store_job(store, f"j{i:03d}", f"s3://b/v{i:03d}.mp4", [det(0, "Dog", 90)])
+    view = make_view(paths)
+    inserted = []
+    view.videosModel.rowsInserted.connect(lambda _p, first, last: inserted.append(last - first + 1))
+    assert search(qtbot, view, "Dog") == 450
+    assert len(view.matches()) == 450
+    assert inserted[0] == 1 and len(inserted) >= 3 and sum(inserted) == 450
+
+
+def test_export_writes_the_selected_videos_moments(qtbot, filled, make_view, tmp_path):
+    view = make_view(filled)
+    search(qtbot, view, "Dog OR Car")
+    assert uris(view) == ["s3://home/family/dog.mp4", "s3://home/work/car.mp4"]
+    assert not view.exportButton.isEnabled()  # nothing selected yet
+    view.select_rows([0, 1])
+    assert view.exportButton.isEnabled()
+    target = tmp_path / "moments.csv"
+    with qtbot.waitSignal(view.exported, timeout=20_000) as blocker:
+        assert view.export_moments(str(target))
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert blocker.args == [str(target), 4]
+    assert [(r["bucket"], r["key"], r["job_id"], r["label"], r["start_ms"], r["end"], r["confidence"])
+            for r in rows] == [
+        ("home", "family/dog.mp4", "j1", "Dog", "0", "00:00:00.000", "95.000"),
+        ("home", "family/dog.mp4", "j1", "Dog", "3000", "00:00:03.000", "70.000"),
+        ("home", "work/car.mp4", "j3", "Car", "0", "00:00:00.000", "99.000"),
+        ("home", "work/car.mp4", "j3", "Dog", "1000", "00:00:01.000", "60.000"),
+    ]
+
+
+def test_a_moment_opens_the_jobs_results_there(qtbot, filled, make_view):
+    from gui.qt.results_view import results_pool
+
+    view = make_view(filled)
+    search(qtbot, view, "Dog")
+    view.select_rows([1])  # work/car.mp4: Dog at 1 s
+    assert view.momentsModel.video.job_id == "j3"
+    with qtbot.waitSignal(view.momentOpened, timeout=10_000) as blocker:
+        view.momentsTable.setFocus()
+        view.momentsTable.setCurrentIndex(view.momentsModel.index(0, 0))
+        qtbot.keyClick(view.momentsTable, Qt.Key.Key_Return)
+    assert blocker.args == ["j3", 1000]
+    window = view._windows["j3"]
+    qtbot.addWidget(window)
+    assert window.view.job_id == "j3" and window.view.searchEdit.text() == "Dog"
+    assert "Dog at 00:00:01" in window.view.statusLabel.text()
+    results_pool().waitForDone(10_000)
+
+
+def test_keyboard_only_from_the_search_to_a_moment(qtbot, filled, make_view):
+    view = make_view(filled)
+    view.show()
+    search(qtbot, view, "Cat")
+    view.focus_search()
+    qtbot.keyClick(view.searchEdit, Qt.Key.Key_Return)  # -> the videos
+    assert view.resultsTable.hasFocus() or view.focusWidget() is view.resultsTable
+    view.resultsTable.setCurrentIndex(view.videosProxy.index(0, 0))
+    qtbot.keyClick(view.resultsTable, Qt.Key.Key_Return)  # -> its moments
+    assert view.focusWidget() is view.momentsTable
+
+
+def test_a_job_removed_from_the_list_leaves_the_view(qtbot, filled, make_view):
+    from gui.core.jobstore import JobStore
+
+    jobs = JobStore(filled.jobs_db)
+    try:
+        record = finished_record(jobs, "zoo", "lion.mp4", "j4", preset="Wildlife")
+        view = make_view(filled)
+        lion = [m for m in view.matches() if m.job_id == "j4"]
+        assert lion and lion[0].preset == "Wildlife"
+        jobs.remove(record.id)
+        assert search(qtbot, view, "") == 3
+        assert "s3://zoo/lion.mp4" not in uris(view)
+    finally:
+        jobs.close()
+
+
+def test_an_old_cache_is_indexed_with_progress_when_the_view_opens(paths, make_view):
+    with ResultsStore(paths.results_db) as store:
+        for i in range(3):
+            store_job(store, f"j{i}", f"s3://b/v{i}.mp4", [det(0, "Dog", 90)])
+    con = sqlite3.connect(paths.results_db)
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'library_%'"
+                               ).fetchall():
+        con.execute(f"DROP TABLE {name}")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    started = time.monotonic()
+    view = make_view(paths)
+    assert len(view.matches()) == 3 and time.monotonic() - started < 20
+    assert (view.progressBar.maximum(), view.progressBar.value()) == (3, 3)
+    assert not view.progressBar.isVisible()
+
+
+def test_the_main_window_has_a_library_tab(qtbot, data_dir):
+    from gui.app import create_window
+
+    window = create_window(["--data-dir", str(data_dir)])
+    qtbot.addWidget(window)
+    window.show()
+    assert window.tabs.tabText(1) == "&Library"
+    assert window.findChild(QTableView, "libraryResults") is None  # built when first shown
+    [find] = [a for a in window.menuBar().actions()[0].menu().actions() if "Library" in a.text()]
+    find.trigger()
+    assert window.tabs.currentWidget() is window.libraryTab
+    view = window.libraryTab.view
+    qtbot.waitUntil(lambda: view.opened is not None, timeout=20_000)
+    assert window.findChild(QLineEdit, "librarySearchEdit") is view.searchEdit
+    window.close()
