@@ -471,14 +471,19 @@ class LibraryView(QWidget):
         table.horizontalHeader().setStretchLastSection(True)
 
     def _set_columns(self) -> None:
+        """The name columns take the room left; the others are as wide as their contents can be."""
         fm = self.fontMetrics()
-        header = self.resultsTable.horizontalHeader()
-        for col, sample in enumerate(("s3://bucket/folder/video-name.mp4", "00:00:00.000",
-                                      "2026-12-31 23:59", "Preset · MinConfidence 50", "Labels")):
-            header.resizeSection(col, fm.horizontalAdvance(sample) + 18)
-        moments = self.momentsTable.horizontalHeader()
-        for col, sample in enumerate(("Soccer Ball", "00:00:00.000", "00:00:00.000", "00:00:00.000")):
-            moments.resizeSection(col, fm.horizontalAdvance(sample) + 18)
+        for table, samples in (
+            (self.resultsTable, ("", "00:00:00.000", "2026-12-31 23:59", "Preset · MinConfidence 50", "Labels",
+                                 "Moments")),
+            (self.momentsTable, ("", "00:00:00.000", "00:00:00.000", "00:00:00.000", "Confidence")),
+        ):
+            header = table.horizontalHeader()
+            header.setStretchLastSection(False)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            for col, sample in enumerate(samples[1:], start=1):
+                header.resizeSection(col, fm.horizontalAdvance(sample) + 18)
+            table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -565,6 +570,7 @@ class LibraryView(QWidget):
             window.raise_()
             window.activateWindow()
         assert window is not None
+        window.view.set_aggregation(video.aggregation)  # the moments' own aggregation
         ms = moment.start_ms if moment is not None else 0
         window.view.show_moment(ms, moment.label if moment is not None else None)
         self.momentOpened.emit(video.job_id, ms)
