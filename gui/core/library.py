@@ -442,6 +442,12 @@ class Library:
         return conn
 
     def release_connection(self) -> None:
+        """Close the calling thread's connections (call it when a short-lived thread ends)."""
+        for idle in self._local.__dict__.pop("idle", []):
+            with self._lock:
+                if idle in self._connections:
+                    self._connections.remove(idle)
+            idle.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             self._local.conn = None
@@ -509,7 +515,7 @@ class Library:
         cancel: Cancellable | None,
     ) -> Iterator[VideoMatch]:
         all_labels = json.dumps(sorted(set().union(*compiled.labels.values()))) if compiled.labels else "[]"
-        reader = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+        reader = self._take_reader()
         try:
             reader.execute("BEGIN")  # one snapshot for the whole stream
             for row in reader.execute(sql, params):
@@ -520,11 +526,27 @@ class Library:
                     video = self._with_moments(reader, video, compiled, all_labels)
                 yield video
         finally:
-            try:
+            self._give_back(reader)
+
+    def _take_reader(self) -> sqlite3.Connection:
+        """A connection of this thread for one stream (a stream holds it until it ends; streams open at
+        the same time get one each). Reused: opening one costs more than a typical search."""
+        idle: list[sqlite3.Connection] = self._local.__dict__.setdefault("idle", [])
+        if idle:
+            return idle.pop()
+        conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _give_back(self, reader: sqlite3.Connection) -> None:
+        try:
+            if reader.in_transaction:
                 reader.execute("COMMIT")
-            except sqlite3.Error:
-                pass
-            reader.close()
+        except sqlite3.Error:
+            return
+        self._local.__dict__.setdefault("idle", []).append(reader)
 
     def _with_moments(
         self, conn: sqlite3.Connection, video: VideoMatch, compiled: CompiledQuery, all_labels: str
