@@ -521,7 +521,7 @@ class Library:
             for row in reader.execute(sql, params):
                 if cancel is not None and cancel.cancelled:
                     return
-                video = VideoMatch(*row[:4], row[4], int(row[5]), row[6], row[7], row[8])
+                video = VideoMatch(row[0], row[1], row[2], int(row[3]), row[4], int(row[5]), row[6], row[7], row[8])
                 if moments and compiled.labels:
                     video = self._with_moments(reader, video, compiled, all_labels)
                 yield video
@@ -561,7 +561,8 @@ class Library:
         chosen = _contributing(compiled.node, video, best, compiled.labels)
         if not chosen:
             return video
-        clauses, params = [], [video.job_id]
+        clauses: list[str] = []
+        params: list[Any] = [video.job_id]
         for term in chosen:
             clause = "label IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(sorted(compiled.labels[id(term)])))
