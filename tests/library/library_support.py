@@ -103,3 +103,25 @@ def run_of(name: str, conf: float, start: int, end: int, step: int = 500, **name
     for field, values in names.items():  # Parents=(...), Aliases=(...)
         label[field] = [{"Name": v} for v in values]
     return [{"Timestamp": t, "Label": dict(label)} for t in range(start, end + 1, step)]
+
+
+def downgrade_to_before_the_index(path: Any) -> None:
+    """Make ``path`` what a cache written before the library index looks like: the same results, no
+    library tables, the schema version before the migration that adds them."""
+    import sqlite3
+
+    from gui.core import library as library_index
+    from gui.core import results as results_module
+
+    [before] = [v for v, m in results_module._MIGRATIONS.items()
+                if m is library_index.SCHEMA_SQL or m is library_index.ensure_schema]
+    con = sqlite3.connect(path)
+    try:
+        for (name,) in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'library_%'"
+        ).fetchall():
+            con.execute(f"DROP TABLE {name}")
+        con.execute(f"PRAGMA user_version = {before}")
+        con.commit()
+    finally:
+        con.close()

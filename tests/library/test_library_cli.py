@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 import pytest
-from library_support import det, finished_record, store_job
+from library_support import det, downgrade_to_before_the_index, finished_record, store_job
 
 from gui.core.results import ResultsStore
 
@@ -93,13 +93,7 @@ def test_jobs_removed_from_the_list_leave_the_cli_too(filled):
 
 
 def test_an_old_cache_is_indexed_first_and_said_so(filled):
-    con = sqlite3.connect(filled / "results.sqlite3")
-    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'library_%'"
-                               ).fetchall():
-        con.execute(f"DROP TABLE {name}")
-    con.execute("PRAGMA user_version = 1")
-    con.commit()
-    con.close()
+    downgrade_to_before_the_index(filled / "results.sqlite3")
     code, out, err = cli(filled, "Dog OR Cat")
     assert code == 0 and len(out.splitlines()) == 2
     assert "indexing 2 stored job(s) for the library (once)" in err

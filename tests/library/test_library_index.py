@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from library_support import det, finished_record, keys, store_job
+from library_support import det, downgrade_to_before_the_index, finished_record, keys, store_job
 
 from gui.core import library as library_index
 from gui.core.library import BackfillProgress, Library
@@ -14,7 +14,7 @@ from gui.core.results import SCHEMA_VERSION, ResultsStore
 
 
 def test_the_schema_version_includes_the_index(store):
-    assert SCHEMA_VERSION == 2 and store.schema_version == 2
+    assert store.schema_version == SCHEMA_VERSION
     tables = {r[0] for r in store._db().execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"library_videos", "library_labels", "library_moments", "library_vocab"} <= tables
 
@@ -88,30 +88,16 @@ def test_a_job_removed_from_the_list_leaves_the_index_and_stays_out(tmp_path, st
         jobs.close()
 
 
-def _downgrade_to_version_1(path):
-    """What a cache written before the index looks like: the same results, no library tables."""
-    con = sqlite3.connect(path)
-    try:
-        for (name,) in con.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'library_%'"
-        ).fetchall():
-            con.execute(f"DROP TABLE {name}")
-        con.execute("PRAGMA user_version = 1")
-        con.commit()
-    finally:
-        con.close()
-
-
 def test_an_upgraded_cache_is_indexed_once_with_progress(tmp_path):
     path = tmp_path / "results.sqlite3"
     with ResultsStore(path) as old:
         for i in range(5):
             store_job(old, f"j{i}", f"s3://b/v{i}.mp4", [det(0, "Dog", 60 + i), det(0, "Cat", 50)])
         store_job(old, "j0", "s3://b/v0.mp4", [det(0, "Dog", 99, end=800)], aggregation="SEGMENTS")
-    _downgrade_to_version_1(path)
+    downgrade_to_before_the_index(path)
 
     with ResultsStore(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION
         library = Library.for_store(store)
         try:
             assert keys(library.search("Dog")) == []  # not indexed yet

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import time
 
 import pytest
-from library_support import det, finished_record, store_job
+from library_support import det, downgrade_to_before_the_index, finished_record, store_job
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QTableView
 
@@ -227,13 +226,7 @@ def test_an_old_cache_is_indexed_with_progress_when_the_view_opens(paths, make_v
     with ResultsStore(paths.results_db) as store:
         for i in range(3):
             store_job(store, f"j{i}", f"s3://b/v{i}.mp4", [det(0, "Dog", 90)])
-    con = sqlite3.connect(paths.results_db)
-    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'library_%'"
-                               ).fetchall():
-        con.execute(f"DROP TABLE {name}")
-    con.execute("PRAGMA user_version = 1")
-    con.commit()
-    con.close()
+    downgrade_to_before_the_index(paths.results_db)
     started = time.monotonic()
     view = make_view(paths)
     assert len(view.matches()) == 3 and time.monotonic() - started < 20
