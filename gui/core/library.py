@@ -409,6 +409,44 @@ def _contributing(
     return []
 
 
+_CHUNK = 256  # videos whose moments are read with one query
+
+
+def _with_moments(conn: sqlite3.Connection, videos: list[VideoMatch], compiled: CompiledQuery) -> list[VideoMatch]:
+    """``videos`` with the moments of the terms that made each match (two queries for the lot)."""
+    ids = json.dumps([v.job_id for v in videos])
+    every = json.dumps(sorted(set().union(*compiled.labels.values())))
+    best: dict[str, dict[str, float]] = {}
+    for job_id, label, conf in conn.execute(
+        "SELECT job_id, label, max_confidence FROM library_labels WHERE job_id IN (SELECT value FROM json_each(?))"
+        " AND label IN (SELECT value FROM json_each(?))",
+        (ids, every),
+    ):
+        best.setdefault(job_id, {})[label] = conf
+    chosen = {v.job_id: _contributing(compiled.node, v, best.get(v.job_id, {}), compiled.labels) for v in videos}
+    wanted = sorted({lbl for terms_ in chosen.values() for t in terms_ for lbl in compiled.labels[id(t)]})
+    found: dict[str, list[Moment]] = {}
+    if wanted:
+        for job_id, *row in conn.execute(
+            "SELECT job_id, label, start_ms, end_ms, confidence FROM library_moments"
+            " WHERE job_id IN (SELECT value FROM json_each(?)) AND label IN (SELECT value FROM json_each(?))",
+            (ids, json.dumps(wanted)),
+        ):
+            found.setdefault(job_id, []).append(Moment(*row))
+    out = []
+    for v in videos:
+        terms_ = chosen[v.job_id]
+        kept = [
+            m for m in found.get(v.job_id, ())
+            if any(m.label in compiled.labels[id(t)] and (t.threshold is None or t.threshold.admits(m.confidence))
+                   for t in terms_)
+        ]
+        kept.sort(key=lambda m: (m.start_ms, m.label))
+        out.append(VideoMatch(v.job_id, v.bucket, v.key, v.duration_ms, v.analysed_at, v.label_count, v.preset,
+                              v.settings, v.aggregation, tuple(kept)))
+    return out
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The library
 # ----------------------------------------------------------------------------------------------------------
@@ -514,17 +552,22 @@ class Library:
         moments: bool,
         cancel: Cancellable | None,
     ) -> Iterator[VideoMatch]:
-        all_labels = json.dumps(sorted(set().union(*compiled.labels.values()))) if compiled.labels else "[]"
         reader = self._take_reader()
         try:
             reader.execute("BEGIN")  # one snapshot for the whole stream
-            for row in reader.execute(sql, params):
+            cursor = reader.execute(sql, params)
+            size = 1  # the first match goes out at once; then chunks, whose moments are read together
+            while True:
                 if cancel is not None and cancel.cancelled:
                     return
-                video = VideoMatch(row[0], row[1], row[2], int(row[3]), row[4], int(row[5]), row[6], row[7], row[8])
+                rows = cursor.fetchmany(size)
+                if not rows:
+                    return
+                videos = [VideoMatch(r[0], r[1], r[2], int(r[3]), r[4], int(r[5]), r[6], r[7], r[8]) for r in rows]
                 if moments and compiled.labels:
-                    video = self._with_moments(reader, video, compiled, all_labels)
-                yield video
+                    videos = _with_moments(reader, videos, compiled)
+                yield from videos
+                size = min(_CHUNK, size * 4)
         finally:
             self._give_back(reader)
 
@@ -547,38 +590,6 @@ class Library:
         except sqlite3.Error:
             return
         self._local.__dict__.setdefault("idle", []).append(reader)
-
-    def _with_moments(
-        self, conn: sqlite3.Connection, video: VideoMatch, compiled: CompiledQuery, all_labels: str
-    ) -> VideoMatch:
-        best = dict(
-            conn.execute(
-                "SELECT label, max_confidence FROM library_labels WHERE job_id=?"
-                " AND label IN (SELECT value FROM json_each(?))",
-                (video.job_id, all_labels),
-            ).fetchall()
-        )
-        chosen = _contributing(compiled.node, video, best, compiled.labels)
-        if not chosen:
-            return video
-        clauses: list[str] = []
-        params: list[Any] = [video.job_id]
-        for term in chosen:
-            clause = "label IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(sorted(compiled.labels[id(term)])))
-            if term.threshold is not None:
-                clause += " AND confidence " + (">=" if term.threshold.inclusive else ">") + " ?"
-                params.append(term.threshold.value)
-            clauses.append(f"({clause})")
-        rows = conn.execute(
-            "SELECT label, start_ms, end_ms, confidence FROM library_moments WHERE job_id=?"
-            f" AND ({' OR '.join(clauses)}) ORDER BY start_ms, label",
-            params,
-        ).fetchall()
-        return VideoMatch(
-            video.job_id, video.bucket, video.key, video.duration_ms, video.analysed_at, video.label_count,
-            video.preset, video.settings, video.aggregation, tuple(Moment(*r) for r in rows),
-        )
 
     def moments(self, job_id: str, labels: Sequence[str] | None = None) -> list[Moment]:
         """Every moment of a job (or of ``labels``), by start time."""
