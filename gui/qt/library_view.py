@@ -404,6 +404,7 @@ class LibraryView(QWidget):
         self.momentsTable.setModel(self.momentsModel)
         self._setup_table(self.momentsTable)
         self.momentsTable.activated.connect(self._on_moment_activated)
+        self.momentsTable.selectionModel().currentRowChanged.connect(self._on_moment_current)
 
         self.caption = QLabel("Opening the library…", self)
         self.caption.setObjectName("libraryCaption")
@@ -803,6 +804,18 @@ class LibraryView(QWidget):
         moment = self.momentsModel.item(index.row())
         if video is not None:
             self.open_moment(video, moment)
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_moment_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        """A results window already open on this job follows the moment chosen in the list."""
+        video, moment = self.momentsModel.video, self.momentsModel.item(current.row())
+        if video is None or moment is None or video.job_id not in self._windows:
+            return
+        try:
+            if self._windows[video.job_id].isVisible():
+                self._windows[video.job_id].view.show_moment(moment.start_ms, moment.label)
+        except RuntimeError:  # closed and deleted
+            self._windows.pop(video.job_id, None)
 
     @Slot()
     def _on_open_clicked(self) -> None:

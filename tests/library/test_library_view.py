@@ -192,6 +192,13 @@ def test_a_moment_opens_the_jobs_results_there(qtbot, filled, make_view):
     assert window.view.job_id == "j3" and window.view.searchEdit.text() == "Dog"
     assert "Dog at 00:00:01" in window.view.statusLabel.text()
     results_pool().waitForDone(10_000)
+    # the open window follows the moment chosen next in the list
+    search(qtbot, view, "Dog OR Car")
+    view.select_rows([1])
+    assert [m.label for m in view.momentsModel._rows] == ["Car", "Dog"]
+    view.momentsTable.setCurrentIndex(view.momentsModel.index(0, 0))
+    assert "Car at 00:00:00" in window.view.statusLabel.text()
+    results_pool().waitForDone(10_000)
 
 
 def test_keyboard_only_from_the_search_to_a_moment(qtbot, filled, make_view):
