@@ -445,6 +445,7 @@ class LibraryView(QWidget):
         self._timer.setInterval(SEARCH_DELAY_MS)
         self._timer.timeout.connect(self._start_search)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.refresh)
         self.searchEdit.returnPressed.connect(self.resultsTable.setFocus)
         self._set_columns()
         self._update_buttons()
@@ -508,6 +509,12 @@ class LibraryView(QWidget):
             self.searchEdit.setText(text)
             self.searchEdit.blockSignals(False)
         self._start_search()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Search again (results fetched meanwhile show up; F5, and each time the tab is shown)."""
+        if self.opened is not None:
+            self._start_search()
 
     @Slot()
     def focus_search(self) -> None:
@@ -872,7 +879,10 @@ class LibraryTab(QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
+        fresh = self._view is None
         self.view.focus_search()
+        if not fresh:
+            self.view.refresh()
 
     def shutdown(self) -> None:
         if self._view is not None:

@@ -9,6 +9,7 @@ import time
 import pytest
 from library_support import det, downgrade_to_before_the_index, finished_record, store_job
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLineEdit, QTableView
 
 from gui.core.paths import AppPaths
@@ -256,3 +257,15 @@ def test_the_main_window_has_a_library_tab(qtbot, data_dir):
     qtbot.waitUntil(lambda: view.opened is not None, timeout=20_000)
     assert window.findChild(QLineEdit, "librarySearchEdit") is view.searchEdit
     window.close()
+
+
+def test_refresh_shows_results_stored_meanwhile(qtbot, filled, make_view):
+    view = make_view(filled)
+    assert search(qtbot, view, "Bird") == 0
+    with ResultsStore(filled.results_db) as store:
+        store_job(store, "j9", "s3://home/birds/robin.mp4", [det(0, "Bird", 90)])
+    with qtbot.waitSignal(view.searchFinished, timeout=20_000) as blocker:
+        view.refresh()
+    assert blocker.args == [1] and uris(view) == ["s3://home/birds/robin.mp4"]
+    keys = [s.key() for s in view.findChildren(QShortcut)]
+    assert QKeySequence(QKeySequence.StandardKey.Refresh) in keys
