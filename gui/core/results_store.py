@@ -30,7 +30,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from gui.core import library as library_index
+from gui.core import library_index
 from gui.core.errors import KnownError
 from gui.core.sqlite_store import Migration, Schema, SQLiteFile
 
@@ -42,7 +42,7 @@ SEGMENTS = "SEGMENTS"
 AGGREGATIONS = (TIMESTAMPS, SEGMENTS)
 PAGE_SIZE = 1000  # GetLabelDetection's maximum MaxResults
 
-SCHEMA_VERSION = 3  # 3: the label library's index (gui/core/library.py)
+SCHEMA_VERSION = 3  # 3: the label library's index (gui/core/library_index.py)
 BUSY_TIMEOUT_MS = 10_000
 # A partial result nobody has added a page to for this long was left by a fetch that died (a live fetch
 # writes a page every few seconds, retries included): the next fetch of that job removes it.

@@ -21,7 +21,6 @@ from PySide6.QtCore import (
     QDateTime,
     QItemSelectionModel,
     QModelIndex,
-    QSortFilterProxyModel,
     Qt,
     QThreadPool,
     QTime,
@@ -49,18 +48,15 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.errors import UserMessage
-from gui.core.export import format_time
 from gui.core.library import BackfillProgress, Moment, VideoMatch
 from gui.core.library_query import QueryError
 from gui.core.paths import AppPaths
+from gui.qt.library_models import ItemRole, MomentsModel, SortProxy, VideosModel
 from gui.qt.message_bar import MessageBar
-from gui.qt.table_model import AnyIndex, FlatTableModel
 from gui.qt.workers import Worker
 
 log = logging.getLogger(__name__)
 
-SortRole = Qt.ItemDataRole.UserRole + 1
-ItemRole = Qt.ItemDataRole.UserRole + 2
 SaveDialog = Callable[[QWidget, str, str, str], str]
 FIRST_BATCH_ROWS = 1  # the first row goes out at once: the list fills while the rest is read
 BATCH_ROWS = 200
@@ -96,106 +92,6 @@ def bad_query_html(error: QueryError) -> str:
 
 def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _analysed_text(epoch: float | None) -> str:
-    if epoch is None:
-        return ""
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Models
-# ----------------------------------------------------------------------------------------------------------
-
-
-class VideosModel(FlatTableModel):
-    """One row per matching video; rows arrive in batches (appended, never reset but for a new search)."""
-
-    columns = ("Video", "Duration", "Analysed", "Preset / settings", "Labels", "Moments")
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[VideoMatch] = []
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._rows = []
-        self.endResetModel()
-
-    def append(self, rows: Sequence[VideoMatch]) -> None:
-        if not rows:
-            return
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-        self._rows.extend(rows)
-        self.endInsertRows()
-
-    def item(self, row: int) -> VideoMatch | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def items(self) -> list[VideoMatch]:
-        return list(self._rows)
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        m = self.item(index.row()) if index.isValid() else None
-        if m is None:
-            return None
-        col = index.column()
-        if role == ItemRole:
-            return m
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                m.uri,
-                format_time(m.duration_ms),
-                _analysed_text(m.analysed_at),
-                " · ".join(x for x in (m.preset, m.settings) if x),
-                f"{m.label_count:,}",
-                f"{len(m.moments):,}",
-            )[col]
-        if role == SortRole:
-            return (m.uri.lower(), m.duration_ms, m.analysed_at or 0.0, (m.preset or "") + (m.settings or ""),
-                    m.label_count, len(m.moments))[col]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{m.uri}\njob {m.job_id} ({m.aggregation.lower()})"
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (1, 4, 5):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
-class MomentsModel(FlatTableModel):
-    columns = ("Label", "Start", "End", "Length", "Confidence")
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Moment] = []
-        self.video: VideoMatch | None = None
-
-    def set_video(self, video: VideoMatch | None) -> None:
-        self.beginResetModel()
-        self.video = video
-        self._rows = list(video.moments) if video is not None else []
-        self.endResetModel()
-
-    def item(self, row: int) -> Moment | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        m = self.item(index.row()) if index.isValid() else None
-        if m is None:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (m.label, format_time(m.start_ms), format_time(m.end_ms), format_time(m.end_ms - m.start_ms),
-                    f"{m.confidence:.1f}")[index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
-class SortProxy(QSortFilterProxyModel):
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SortRole)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -110,7 +110,7 @@ def downgrade_to_before_the_index(path: Any) -> None:
     library tables, the schema version before the migration that adds them."""
     import sqlite3
 
-    from gui.core import library as library_index
+    from gui.core import library_index
     from gui.core import results as results_module
 
     [before] = [v for v, m in results_module._MIGRATIONS.items()

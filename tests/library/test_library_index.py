@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from library_support import det, downgrade_to_before_the_index, finished_record, keys, store_job
 
-from gui.core import library as library_index
+from gui.core import library_index
 from gui.core.library import BackfillProgress, Library
 from gui.core.results import SCHEMA_VERSION, ResultsStore
 

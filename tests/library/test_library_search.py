@@ -8,7 +8,8 @@ import time
 import pytest
 from library_support import det, keys, store_job
 
-from gui.core.library import MOMENT_GAP_MS, Moment
+from gui.core.library import Moment
+from gui.core.library_index import MOMENT_GAP_MS
 from gui.core.library_query import QueryError
 
 PETS = ("Animals and Pets",)
