@@ -392,11 +392,8 @@ class LibraryView(QWidget):
         self.progressBar.setVisible(True)
         self.progressBar.setRange(0, 0)
         self.progressBar.setFormat("Opening the library…")
-        worker = Worker(_open_task, self.paths)
-        worker.signals.progress.connect(self._on_open_progress)
-        worker.signals.result.connect(self._on_opened)
-        worker.signals.error.connect(self._on_open_error)
-        self._run(worker)
+        self._run(_open_task, self.paths, on_progress=self._on_open_progress, on_result=self._on_opened,
+                  on_error=self._on_open_error)
 
     def set_query(self, text: str) -> None:
         """Search now (typing waits for a pause)."""
@@ -448,11 +445,8 @@ class LibraryView(QWidget):
                 return False
         self._export_dir = Path(path).parent
         self.exportButton.setEnabled(False)
-        worker = Worker(_export_task, matches, path)
-        worker.signals.result.connect(self._on_exported)
-        worker.signals.error.connect(self._on_background_error)
-        worker.signals.finished.connect(self._update_buttons)
-        self._run(worker)
+        self._run(_export_task, matches, path, on_result=self._on_exported, on_error=self._on_background_error,
+                  on_finished=self._update_buttons)
         return True
 
     def open_moment(self, video: VideoMatch, moment: Moment | None) -> QWidget | None:
@@ -506,10 +500,27 @@ class LibraryView(QWidget):
 
     # -- workers ----------------------------------------------------------------------------------------
 
-    def _run(self, worker: Worker) -> None:
+    def _run(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_result: Callable[..., Any],
+        on_error: Callable[..., Any],
+        on_progress: Callable[..., Any] | None = None,
+        on_finished: Callable[..., Any] | None = None,
+    ) -> Worker:
+        """Start ``fn(cancel, progress, *args)`` on the view's pool; the slots are methods of this view."""
+        worker = Worker(fn, *args)
+        if on_progress is not None:
+            worker.signals.progress.connect(on_progress)
+        worker.signals.result.connect(on_result)
+        worker.signals.error.connect(on_error)
+        if on_finished is not None:
+            worker.signals.finished.connect(on_finished)
         worker.signals.finished.connect(self._forget_worker)
         self._workers[id(worker.signals)] = worker
         self.pool.start(worker)
+        return worker
 
     @Slot()
     def _forget_worker(self) -> None:
@@ -579,14 +590,12 @@ class LibraryView(QWidget):
         self._serial += 1
         self.searching = True
         self._fresh = True  # the first batch of this search replaces the list
-        worker = Worker(_search_task, self.opened.library, self.opened.jobs, self._serial,
-                        self.searchEdit.text(), self._filters())
-        worker.signals.progress.connect(self._on_batch)
-        worker.signals.result.connect(self._on_search_done)
-        worker.signals.error.connect(self._on_search_error)
-        self._search_worker = worker
         self._set_status("Searching…")
-        self._run(worker)
+        self._search_worker = self._run(
+            _search_task, self.opened.library, self.opened.jobs, self._serial, self.searchEdit.text(),
+            self._filters(), on_progress=self._on_batch, on_result=self._on_search_done,
+            on_error=self._on_search_error,
+        )
 
     @Slot(object)
     def _on_batch(self, payload: object) -> None:
