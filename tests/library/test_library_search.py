@@ -60,6 +60,7 @@ CASES = [
     ("NOT Cat OR Beach", [BEACH_DOG, CAT, CAR, SEA]),  # (NOT Cat) OR Beach
     ("NOT (Cat OR Beach)", [CAR, SEA]),
     ("Dog>=90 Person NOT Beach", [CAR]),  # the typical query: two labels and a NOT
+    ("NOT Dog>=91", [CAT, CAR]),  # no Dog moment reaching 91 (car's Dog is 90)
     ("bucket:other", [SEA]),
     ("bucket:home prefix:family/", [BEACH_DOG, CAT]),
     ("prefix:family/", [BEACH_DOG, CAT, SEA]),
