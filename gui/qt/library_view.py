@@ -51,16 +51,17 @@ from gui.core.errors import UserMessage
 from gui.core.library import BackfillProgress, Moment, VideoMatch
 from gui.core.library_query import QueryError
 from gui.core.paths import AppPaths
-from gui.qt.library_models import ItemRole, MomentsModel, SortProxy, VideosModel
+from gui.qt.library_models import ItemRole, MomentsModel, VideosModel
 from gui.qt.message_bar import MessageBar
+from gui.qt.results_view import lower_thread_priority
 from gui.qt.workers import Worker
 
 log = logging.getLogger(__name__)
 
 SaveDialog = Callable[[QWidget, str, str, str], str]
 FIRST_BATCH_ROWS = 1  # the first row goes out at once: the list fills while the rest is read
-BATCH_ROWS = 200
-BATCH_SECONDS = 0.1
+BATCH_ROWS = 1000
+BATCH_SECONDS = 0.25  # at most four list updates (and repaints) a second while a search streams
 SEARCH_DELAY_MS = 120  # typing pause before a search starts
 
 GRAMMAR_TIP = (
@@ -119,6 +120,7 @@ class SearchDone:
 
 
 def _open_task(cancel: Any, progress: Callable[[object], None], paths: AppPaths) -> Opened:
+    lower_thread_priority()
     from gui.core.library import Library, prepare_library
     from gui.core.results import ResultsStore
 
@@ -142,6 +144,7 @@ def _search_task(
     cancel: Any, progress: Callable[[object], None], library: Any, jobs: Any, serial: int, query: str,
     filters: dict[str, Any],
 ) -> SearchDone:
+    lower_thread_priority()  # the GUI thread wins the CPU over a search
     if jobs is not None:
         library.sync_jobs(jobs)  # jobs removed from the list leave before they could show
     try:
@@ -211,6 +214,7 @@ class LibraryView(QWidget):
         self._windows: dict[str, Any] = {}
         self._closing = False
         self._fresh = False  # the next batch starts a new list
+        self._reselect_job: str | None = None
         self._library_size: int | None = None
         self._export_dir = Path.home()
         self._build()
@@ -281,11 +285,9 @@ class LibraryView(QWidget):
         layout.addWidget(self.progressBar)
 
         self.videosModel = VideosModel(self)
-        self.videosProxy = SortProxy(self)
-        self.videosProxy.setSourceModel(self.videosModel)
         self.resultsTable = QTableView(self)
         self.resultsTable.setObjectName("libraryResults")
-        self.resultsTable.setModel(self.videosProxy)
+        self.resultsTable.setModel(self.videosModel)
         self._setup_table(self.resultsTable)
         self.resultsTable.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.resultsTable.setSortingEnabled(True)
@@ -416,21 +418,21 @@ class LibraryView(QWidget):
 
     def matches(self) -> list[VideoMatch]:
         """The videos listed, in the view's order."""
-        return [self.videosProxy.index(r, 0).data(ItemRole) for r in range(self.videosProxy.rowCount())]
+        return self.videosModel.items()
 
     def selected_matches(self) -> list[VideoMatch]:
         rows = sorted({i.row() for i in self.resultsTable.selectionModel().selectedRows()})
-        return [self.videosProxy.index(r, 0).data(ItemRole) for r in rows]
+        return [m for m in (self.videosModel.item(r) for r in rows) if m is not None]
 
     def select_rows(self, rows: Sequence[int]) -> None:
         selection = self.resultsTable.selectionModel()
         selection.clearSelection()
         for r in rows:
-            selection.select(self.videosProxy.index(r, 0),
+            selection.select(self.videosModel.index(r, 0),
                              QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
         if rows:
-            selection.setCurrentIndex(self.videosProxy.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
-            self._on_video_current(self.videosProxy.index(rows[0], 0), QModelIndex())
+            selection.setCurrentIndex(self.videosModel.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+            self._on_video_current(self.videosModel.index(rows[0], 0), QModelIndex())
 
     def export_moments(self, path: str | None = None) -> bool:
         """The selected videos' moments as CSV (asks where unless ``path``); False when nothing selected."""
@@ -607,20 +609,24 @@ class LibraryView(QWidget):
             self._replace_rows(rows)
         else:
             self.videosModel.append(rows)
+            self._reselect()
         self._update_caption(done=False)
 
     def _replace_rows(self, rows: Sequence[VideoMatch]) -> None:
-        current = self.momentsModel.video.job_id if self.momentsModel.video is not None else None
+        if self.momentsModel.video is not None:  # the video to select again once the new search has it
+            self._reselect_job = self.momentsModel.video.job_id
         self.videosModel.clear()
         self.videosModel.append(rows)
         self.momentsModel.set_video(None)
-        if current is not None:
-            for r in range(self.videosProxy.rowCount()):
-                if self.videosProxy.index(r, 0).data(ItemRole).job_id == current:
-                    self.select_rows([r])
-                    break
+        self._reselect()
         self.last_error = None
         self.messageBar.clear_message()
+
+    def _reselect(self) -> None:
+        row = self.videosModel.row_of(self._reselect_job) if self._reselect_job is not None else None
+        if row is not None:
+            self._reselect_job = None
+            self.select_rows([row])
 
     @Slot(object)
     def _on_search_done(self, done: SearchDone) -> None:
@@ -637,6 +643,7 @@ class LibraryView(QWidget):
         if self._fresh:  # no batch came: nothing matched
             self._fresh = False
             self._replace_rows([])
+        self._reselect_job = None  # not among this search's matches
         self._library_size = done.videos
         self._set_buckets(list(done.buckets))
         self._update_caption(done=True)

@@ -143,7 +143,11 @@ def test_an_empty_library_says_how_videos_get_there(paths, make_view):
     assert "No analysed videos yet" in view.caption.text()
 
 
-def test_results_stream_in_batches(qtbot, paths, make_view):
+def test_results_stream_in_batches(qtbot, paths, make_view, monkeypatch):
+    import gui.qt.library_view as library_view
+
+    monkeypatch.setattr(library_view, "BATCH_ROWS", 100)
+    monkeypatch.setattr(library_view, "BATCH_SECONDS", 60.0)
     with ResultsStore(paths.results_db) as store:
         for i in range(450):
             store_job(store, f"j{i:03d}", f"s3://b/v{i:03d}.mp4", [det(0, "Dog", 90)])
@@ -152,7 +156,7 @@ def test_results_stream_in_batches(qtbot, paths, make_view):
     view.videosModel.rowsInserted.connect(lambda _p, first, last: inserted.append(last - first + 1))
     assert search(qtbot, view, "Dog") == 450
     assert len(view.matches()) == 450
-    assert inserted[0] == 1 and len(inserted) >= 3 and sum(inserted) == 450
+    assert inserted == [1, 100, 100, 100, 100, 49]  # the first match alone, then batches
 
 
 def test_export_writes_the_selected_videos_moments(qtbot, filled, make_view, tmp_path):
@@ -209,7 +213,7 @@ def test_keyboard_only_from_the_search_to_a_moment(qtbot, filled, make_view):
     view.focus_search()
     qtbot.keyClick(view.searchEdit, Qt.Key.Key_Return)  # -> the videos
     assert view.resultsTable.hasFocus() or view.focusWidget() is view.resultsTable
-    view.resultsTable.setCurrentIndex(view.videosProxy.index(0, 0))
+    view.resultsTable.setCurrentIndex(view.videosModel.index(0, 0))
     qtbot.keyClick(view.resultsTable, Qt.Key.Key_Return)  # -> its moments
     assert view.focusWidget() is view.momentsTable
 
@@ -269,3 +273,20 @@ def test_refresh_shows_results_stored_meanwhile(qtbot, filled, make_view):
     assert blocker.args == [1] and uris(view) == ["s3://home/birds/robin.mp4"]
     keys = [s.key() for s in view.findChildren(QShortcut)]
     assert QKeySequence(QKeySequence.StandardKey.Refresh) in keys
+
+
+def test_rows_streamed_under_another_sort_land_in_order_and_keep_the_selection(qtbot, filled, make_view,
+                                                                              monkeypatch):
+    import gui.qt.library_view as library_view
+
+    monkeypatch.setattr(library_view, "BATCH_ROWS", 1)  # every match a batch of its own
+    view = make_view(filled)
+    view.resultsTable.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    view.select_rows([1])  # dog.mp4, 30 s
+    assert view.selected_matches()[0].key == "family/dog.mp4"
+    assert search(qtbot, view, "NOT Unicorn") == 4
+    assert [m.duration_ms for m in view.matches()] == [60_000, 30_000, 5_000, 1_000]
+    assert [m.key for m in view.selected_matches()] == ["family/dog.mp4"]
+    view.resultsTable.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # back to bucket, key
+    assert [m.key for m in view.matches()] == ["family/cat.mp4", "family/dog.mp4", "work/car.mp4", "lion.mp4"]
+    assert [m.key for m in view.selected_matches()] == ["family/dog.mp4"]
