@@ -17,7 +17,10 @@ Figures (medians of ``--runs``, worst too), each beside a naive scan in the same
 * storing one job's results (1,000 detections: one page) with the index vs without it (the index call
   made a no-op); target ratio <= 2x.
 
-Run: ``python -m bench.bench_library [--videos N] [--detections N] [--runs R] [--rebuild]``.
+* the GUI: the longest a 10 ms timer on the GUI thread waited while the Library view lists every video,
+  while the typical query is typed, and while the half-library query streams; beside an idle window.
+
+Run: ``python -m bench.bench_library [--videos N] [--detections N] [--runs R] [--rebuild] [--no-gui]``.
 """
 
 from __future__ import annotations
@@ -42,9 +45,15 @@ SPECIAL = ("Person", "Dog", "Beach", "Cat")
 
 
 def cache_path(videos: int, detections: int) -> Path:
-    folder = Path(tempfile.gettempdir()) / "rekognition-labeler-bench"
+    """``<temp>/rekognition-labeler-bench/library-V-D/results.sqlite3``: a data folder the window can open."""
+    root = Path(tempfile.gettempdir()) / "rekognition-labeler-bench"
+    folder = root / f"library-{videos}-{detections}"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"library-{videos}-{detections}.sqlite3"
+    path = folder / "results.sqlite3"
+    flat = root / f"library-{videos}-{detections}.sqlite3"  # where earlier runs kept it
+    if flat.exists() and not path.exists():
+        os.replace(flat, path)
+    return path
 
 
 def _pool() -> list[tuple[str, str, str, str]]:
@@ -227,6 +236,74 @@ def store_one(store: Any, job_id: str, page: dict[str, Any]) -> None:
     store.complete_result(rid, page)
 
 
+def gui_stalls(data_dir: Path) -> None:
+    """The longest the GUI thread was blocked (a 10 ms QTimer's largest gap) while the Library view opens
+    and lists every video, while the typical query is typed letter by letter, and while the half-library
+    query streams; beside an idle window's gaps in the same run."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")  # offscreen: "does not support propagateSizeHints"
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.core.paths import AppPaths
+    from gui.qt.library_view import LibraryView
+
+    app = QApplication.instance() or QApplication([])
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    def spin(until: Callable[[], bool], timeout: float = 60.0) -> None:
+        end = time.monotonic() + timeout
+        while not until() and time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.001)
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    timer.start()
+
+    def measure(name: str, action: Callable[[], None], until: Callable[[], bool]) -> None:
+        gaps.clear()
+        last[0] = time.perf_counter()
+        action()
+        spin(until)
+        ordered = sorted(gaps) or [0.0]
+        print(f"  {name}: longest GUI stall {ordered[-1] * 1000:.0f} ms, median tick {median(ordered) * 1000:.0f} ms")
+
+    end = time.monotonic() + 1.0
+    measure("idle window (baseline)", lambda: None, lambda: time.monotonic() > end)
+    paths = AppPaths(data_dir, data_dir / "config", data_dir / "cache", data_dir / "logs").ensure()
+    view = LibraryView(paths)
+    view.resize(1280, 760)
+    view.show()
+    finished: list[int] = []
+    view.searchFinished.connect(finished.append)
+    measure("open and list all 10,000 videos", view.start, lambda: bool(finished))
+    typed = iter(TYPICAL)
+
+    def type_next() -> bool:
+        ch = next(typed, None)
+        if ch is None:
+            return not view.searching
+        view.searchEdit.insert(ch)
+        end_at = time.monotonic() + 0.06  # a fast typist
+        spin(lambda: time.monotonic() > end_at)
+        return False
+
+    finished.clear()
+    measure(f"type {TYPICAL!r} (search as you type)", lambda: None, type_next)
+    finished.clear()
+    measure(f"search {HALF!r} (5,000 videos stream in)", lambda: view.set_query(HALF), lambda: bool(finished))
+    view.shutdown()
+    timer.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--videos", type=int, default=10_000)
@@ -234,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--store-runs", type=int, default=20)
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--no-gui", action="store_true", help="skip the GUI-stall figures")
     args = ap.parse_args(argv)
 
     from gui.core import results as results_module
@@ -333,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
         raw.close()
         lib.close()
         store.close()
+    if not args.no_gui:
+        print("the Library view (offscreen):")
+        gui_stalls(path.parent)
     return 0
 
 
