@@ -87,7 +87,7 @@ def _special_rows() -> list[tuple[int, str, str, str, str]]:
 def generate(path: Path, videos: int, detections: int, log: Callable[[str], None]) -> None:
     """Write the synthetic cache at ``path`` (built beside it, then moved in place)."""
     from gui.core.library import Library
-    from gui.core.results import ResultsStore
+    from gui.core.results_store import ResultsStore
 
     per_video = max(LABELS_PER_VIDEO, detections // videos)
     building = path.with_name(path.name + ".building")
@@ -314,9 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-gui", action="store_true", help="skip the GUI-stall figures")
     args = ap.parse_args(argv)
 
-    from gui.core import results as results_module
+    from gui.core import results_store as results_module
     from gui.core.library import Library
-    from gui.core.results import ResultsStore
+    from gui.core.results_store import ResultsStore
 
     path = cache_path(args.videos, args.detections)
     if args.rebuild or not path.exists():

@@ -271,7 +271,7 @@ class Library:
 
     @classmethod
     def for_store(cls, store: Any) -> Library:
-        """The library of an open :class:`gui.core.results.ResultsStore`."""
+        """The library of an open :class:`gui.core.results_store.ResultsStore`."""
         return cls(store.path)
 
     def _db(self) -> sqlite3.Connection:

@@ -25,7 +25,7 @@ import json
 import sqlite3
 
 MOMENT_GAP_MS = 1000  # TIMESTAMPS: detections of a label at most this far apart are one moment
-_SEGMENTS = "SEGMENTS"  # gui.core.results.SEGMENTS (not imported: the results store imports this module)
+_SEGMENTS = "SEGMENTS"  # gui.core.results_store.SEGMENTS (not imported: the results store imports this module)
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS library_videos (

@@ -28,7 +28,6 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -53,8 +52,7 @@ from gui.core.library_query import QueryError
 from gui.core.paths import AppPaths
 from gui.qt.library_models import ItemRole, MomentsModel, VideosModel
 from gui.qt.message_bar import MessageBar
-from gui.qt.results_view import lower_thread_priority
-from gui.qt.workers import Worker
+from gui.qt.workers import Task, TaskRegistry
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +118,8 @@ class SearchDone:
 
 
 def _open_task(cancel: Any, progress: Callable[[object], None], paths: AppPaths) -> Opened:
-    lower_thread_priority()
     from gui.core.library import Library, prepare_library
-    from gui.core.results import ResultsStore
+    from gui.core.results_store import ResultsStore
 
     store = ResultsStore(paths.results_db)
     library = Library.for_store(store)
@@ -144,7 +141,6 @@ def _search_task(
     cancel: Any, progress: Callable[[object], None], library: Any, jobs: Any, serial: int, query: str,
     filters: dict[str, Any],
 ) -> SearchDone:
-    lower_thread_priority()  # the GUI thread wins the CPU over a search
     if jobs is not None:
         library.sync_jobs(jobs)  # jobs removed from the list leave before they could show
     try:
@@ -199,9 +195,11 @@ class LibraryView(QWidget):
         super().__init__(parent)
         self.setObjectName("libraryView")
         self.paths = paths
-        self.pool = pool or QThreadPool(self)
-        if pool is None:
-            self.pool.setMaxThreadCount(2)
+        # low priority: the GUI thread wins the CPU over a search; the results windows get their own pool
+        self.tasks = TaskRegistry(self, pool=pool, low_priority=True, name="libraryTasks")
+        self.resultsPool = QThreadPool(self)
+        self.resultsPool.setObjectName("libraryResultsPool")
+        self.resultsPool.setMaxThreadCount(2)
         self.save_dialog: SaveDialog = save_dialog or default_save_dialog
         self.client_factory = client_factory
         self.opened: Opened | None = None
@@ -209,8 +207,7 @@ class LibraryView(QWidget):
         self.last_message: UserMessage | None = None
         self.searching = False
         self._serial = 0
-        self._search_worker: Worker | None = None
-        self._workers: dict[int, Worker] = {}
+        self._search_worker: Task | None = None
         self._windows: dict[str, Any] = {}
         self._closing = False
         self._fresh = False  # the next batch starts a new list
@@ -342,8 +339,6 @@ class LibraryView(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
         self._timer.timeout.connect(self._start_search)
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
-        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.refresh)
         self.searchEdit.returnPressed.connect(self.resultsTable.setFocus)
         self._set_columns()
         self._update_buttons()
@@ -407,7 +402,8 @@ class LibraryView(QWidget):
 
     @Slot()
     def refresh(self) -> None:
-        """Search again (results fetched meanwhile show up; F5, and each time the tab is shown)."""
+        """Search again (results fetched meanwhile show up). The main window's F5 and Ctrl+F reach the
+        Library when its tab is shown (one binding per key: no ambiguous shortcuts)."""
         if self.opened is not None:
             self._start_search()
 
@@ -455,7 +451,7 @@ class LibraryView(QWidget):
         """Open (or raise) the job's results window, pointed at ``moment``."""
         if self.opened is None:
             return None
-        from gui.qt.results_view import open_results
+        from gui.qt.results_window import ResultsView, ResultsWindow
 
         window = self._windows.get(video.job_id)
         try:
@@ -463,8 +459,11 @@ class LibraryView(QWidget):
         except RuntimeError:  # deleted when closed
             alive = False
         if not alive:
-            window = open_results(self.window(), job_id=video.job_id, video_uri=video.uri,
-                                  store=self.opened.store, client_factory=self.client_factory)
+            # Indexed means stored: the window reads the cache and needs no job record to fetch with.
+            view = ResultsView(self.opened.store, video.job_id, video_uri=video.uri, pool=self.resultsPool)
+            window = ResultsWindow(view, self.window())
+            window.show()
+            view.start()
             self._windows[video.job_id] = window
         else:
             window.raise_()
@@ -482,18 +481,15 @@ class LibraryView(QWidget):
             return
         self._closing = True
         self._timer.stop()
-        if self._search_worker is not None:
-            self._search_worker.cancel()
-        self.pool.waitForDone(10_000)
+        self.tasks.close(10.0)
         for window in list(self._windows.values()):
             try:
+                window.view.shutdown(5.0)  # at exit the wait is fine: the store is closed next
                 window.close()
-            except RuntimeError:
+            except RuntimeError:  # closed by the user and deleted already
                 pass
         self._windows.clear()
-        from gui.qt.results_view import results_pool
-
-        results_pool().waitForDone(5000)
+        self.resultsPool.waitForDone(5000)
         if self.opened is not None:
             self.opened.library.close()
             if self.opened.jobs is not None:
@@ -510,25 +506,10 @@ class LibraryView(QWidget):
         on_error: Callable[..., Any],
         on_progress: Callable[..., Any] | None = None,
         on_finished: Callable[..., Any] | None = None,
-    ) -> Worker:
-        """Start ``fn(cancel, progress, *args)`` on the view's pool; the slots are methods of this view."""
-        worker = Worker(fn, *args)
-        if on_progress is not None:
-            worker.signals.progress.connect(on_progress)
-        worker.signals.result.connect(on_result)
-        worker.signals.error.connect(on_error)
-        if on_finished is not None:
-            worker.signals.finished.connect(on_finished)
-        worker.signals.finished.connect(self._forget_worker)
-        self._workers[id(worker.signals)] = worker
-        self.pool.start(worker)
-        return worker
-
-    @Slot()
-    def _forget_worker(self) -> None:
-        sender = self.sender()
-        if sender is not None:
-            self._workers.pop(id(sender), None)
+    ) -> Task:
+        """Start ``fn(cancel, progress, *args)`` on the view's registry; the slots are methods of this view."""
+        return self.tasks.run(fn, *args, on_result=on_result, on_error=on_error, on_progress=on_progress,
+                              on_finished=on_finished)
 
     @Slot(object)
     def _on_open_progress(self, payload: object) -> None:

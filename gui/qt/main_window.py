@@ -215,7 +215,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def refresh_all(self) -> None:
-        """F5: the job list and the open folder."""
+        """F5: the job list and the open folder (the Library's search when it is the tab shown)."""
+        if self.tabs.currentWidget() is self.libraryTab:
+            self.libraryTab.view.refresh()
+            return
         if self._jobs_panel is not None:
             self._jobs_panel.refresh_now()
         if self.browserPanel.refreshButton.isEnabled():
@@ -223,6 +226,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def focus_label_search(self) -> None:
+        if self.tabs.currentWidget() is self.libraryTab:
+            self.libraryTab.view.focus_search()
+            return
         if self._filter_panel is not None:
             edit = self._filter_panel.filter_tree.search_edit
             edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -269,8 +275,10 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        from gui.qt.shortcuts import FIND_IN_LIBRARY
+
         find = QAction("&Find in Library…", self)
-        find.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        find.setShortcut(QKeySequence(FIND_IN_LIBRARY.keys))
         find.triggered.connect(self._show_library)
         file_menu.insertAction(quit_action, find)
         help_menu = self.menuBar().addMenu("&Help")

@@ -25,11 +25,12 @@ class Shortcut:
 
 
 SUBMIT = Shortcut("Ctrl+Return, Ctrl+Enter", "Start label detection on the selected videos", "Main window")
-REFRESH = Shortcut("F5", "Refresh the job list and the open folder", "Main window")
+REFRESH = Shortcut("F5", "Refresh the job list and the open folder (in the Library: search again)", "Main window")
 OPEN_RESULTS = Shortcut("Return, Enter", "Open the selected job's results", "Job list")
 REMOVE_JOBS = Shortcut("Delete", "Remove the selected jobs from the list (asks first)", "Job list")
 CLOSE_RESULTS = Shortcut("Esc, Ctrl+W", "Close the results window", "Results window")
-FIND_LABEL = Shortcut("Ctrl+F", "Search the label filters", "Main window")
+FIND_LABEL = Shortcut("Ctrl+F", "Search the label filters (in the Library: its search)", "Main window")
+FIND_IN_LIBRARY = Shortcut("Ctrl+Shift+F", "Find across every analysed video (the Library tab)", "Main window")
 QUIT = Shortcut("Ctrl+Q", "Quit", "Main window")
 INCLUDE = Shortcut("Space", "Include the focused label or category", "Label filters")
 EXCLUDE = Shortcut("Shift+Space, X", "Exclude the focused label or category", "Label filters")
@@ -40,8 +41,8 @@ PREVIOUS_FRAME = Shortcut("Shift+Left", "One frame back", "Frame view")
 PLAY = Shortcut("Space", "Play or pause", "Frame view")
 BOXES = Shortcut("B", "Show or hide the label boxes", "Frame view")
 
-ALL = (SUBMIT, REFRESH, FIND_LABEL, QUIT, INCLUDE, EXCLUDE, OPEN_RESULTS, REMOVE_JOBS, CLOSE_RESULTS,
-       PREVIOUS_DETECTION, NEXT_DETECTION, PREVIOUS_FRAME, NEXT_FRAME, PLAY, BOXES)
+ALL = (SUBMIT, REFRESH, FIND_LABEL, FIND_IN_LIBRARY, QUIT, INCLUDE, EXCLUDE, OPEN_RESULTS, REMOVE_JOBS,
+       CLOSE_RESULTS, PREVIOUS_DETECTION, NEXT_DETECTION, PREVIOUS_FRAME, NEXT_FRAME, PLAY, BOXES)
 
 
 def sequences(shortcut: Shortcut) -> list[str]:

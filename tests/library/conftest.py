@@ -11,7 +11,7 @@ import pytest
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Any]:
-    from gui.core.results import ResultsStore
+    from gui.core.results_store import ResultsStore
 
     s = ResultsStore(tmp_path / "results.sqlite3")
     try:

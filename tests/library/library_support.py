@@ -111,7 +111,7 @@ def downgrade_to_before_the_index(path: Any) -> None:
     import sqlite3
 
     from gui.core import library_index
-    from gui.core import results as results_module
+    from gui.core import results_store as results_module
 
     [before] = [v for v, m in results_module._MIGRATIONS.items()
                 if m is library_index.SCHEMA_SQL or m is library_index.ensure_schema]

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from library_support import det, downgrade_to_before_the_index, finished_record, store_job
 
-from gui.core.results import ResultsStore
+from gui.core.results_store import ResultsStore
 
 
 def cli(data_dir, *args):

@@ -10,7 +10,7 @@ from library_support import det, downgrade_to_before_the_index, finished_record,
 
 from gui.core import library_index
 from gui.core.library import BackfillProgress, Library
-from gui.core.results import SCHEMA_VERSION, ResultsStore
+from gui.core.results_store import SCHEMA_VERSION, ResultsStore
 
 
 def test_the_schema_version_includes_the_index(store):

@@ -131,7 +131,8 @@ BAD_QUERY = "Dog AND (Cat OR"
 @pytest.fixture(scope="module")
 def library_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Six sandbox jobs fetched into a results cache the real way; their SEGMENTS pages as the reference."""
-    from gui.core.results import ResultsStore, fetch_and_store
+    from gui.core.results_fetch import fetch_and_store
+    from gui.core.results_store import ResultsStore
     from gui.sandbox import Sandbox
 
     root = tmp_path_factory.mktemp("library")
