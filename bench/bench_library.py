@@ -245,10 +245,14 @@ def gui_stalls(data_dir: Path) -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from gui.app import tune_process
     from gui.core.paths import AppPaths
+    from gui.qt import gc_guard
     from gui.qt.library_view import LibraryView
 
+    tune_process()  # as the app starts: switch interval, background threads below the GUI thread
     app = QApplication.instance() or QApplication([])
+    gc_guard.install(app)  # as the app does: cyclic garbage collected on the GUI thread only
     gaps: list[float] = []
     last = [time.perf_counter()]
 
@@ -312,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store-runs", type=int, default=20)
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--no-gui", action="store_true", help="skip the GUI-stall figures")
+    ap.add_argument("--gui-only", action="store_true", help="only the GUI-stall figures (on the cached store)")
     args = ap.parse_args(argv)
 
     from gui.core import results_store as results_module
@@ -319,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     from gui.core.results_store import ResultsStore
 
     path = cache_path(args.videos, args.detections)
+    if args.gui_only and path.exists():
+        print("the Library view (offscreen):")
+        gui_stalls(path.parent)
+        return 0
     if args.rebuild or not path.exists():
         print(f"generating {args.videos:,} videos / {args.detections:,} detections into {path} …", flush=True)
         t0 = time.perf_counter()
