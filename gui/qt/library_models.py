@@ -145,7 +145,7 @@ def _texts(m: VideoMatch) -> tuple[str, ...]:
 
 
 class MomentsModel(FlatTableModel):
-    columns = ("Label", "Start", "End", "Length", "Confidence")
+    columns = ("Label", "Start", "End", "Confidence", "Length")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -168,6 +168,6 @@ class MomentsModel(FlatTableModel):
         if m is None:
             return None
         if role == _DISPLAY:
-            return (m.label, format_time(m.start_ms), format_time(m.end_ms), format_time(m.end_ms - m.start_ms),
-                    f"{m.confidence:.1f}")[index.column()]
+            return (m.label, format_time(m.start_ms), format_time(m.end_ms), f"{m.confidence:.1f}",
+                    format_time(m.end_ms - m.start_ms))[index.column()]
         return _RIGHT if index.column() > 0 else None

@@ -369,13 +369,15 @@ class LibraryView(QWidget):
         """The name columns take the room left; the others are as wide as their contents can be."""
         fm = self.fontMetrics()
         for table, samples in (
-            (self.resultsTable, ("", "00:00:00.000", "2026-12-31 23:59", "Preset · MinConfidence 50", "Labels",
+            (self.resultsTable, ("", "00:00:00.000", "2026-12-31 23:59", "MinConfidence 50", "Labels",
                                  "Moments")),
-            (self.momentsTable, ("", "00:00:00.000", "00:00:00.000", "00:00:00.000", "Confidence")),
+            (self.momentsTable, ("", "00:00:00.000", "00:00:00.000", "Confidence", "00:00:00.000")),
         ):
             header = table.horizontalHeader()
             header.setStretchLastSection(False)
             header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            if table is self.momentsTable:  # a label name stays readable; the table scrolls instead
+                header.setMinimumSectionSize(fm.horizontalAdvance("Soccer Ball") + 18)
             for col, sample in enumerate(samples[1:], start=1):
                 header.resizeSection(col, fm.horizontalAdvance(sample) + 18)
             table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
