@@ -190,7 +190,6 @@ class LibraryView(QWidget):
         *,
         pool: QThreadPool | None = None,
         save_dialog: SaveDialog | None = None,
-        client_factory: Callable[..., Any] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("libraryView")
@@ -201,7 +200,6 @@ class LibraryView(QWidget):
         self.resultsPool.setObjectName("libraryResultsPool")
         self.resultsPool.setMaxThreadCount(2)
         self.save_dialog: SaveDialog = save_dialog or default_save_dialog
-        self.client_factory = client_factory
         self.opened: Opened | None = None
         self.last_error: QueryError | None = None
         self.last_message: UserMessage | None = None
@@ -756,21 +754,15 @@ class LibraryTab(QWidget):
         self.setObjectName("libraryTab")
         self.paths = paths
         self._view: LibraryView | None = None
-        self.client_factory: Callable[..., Any] | None = None
         QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
 
     @property
     def view(self) -> LibraryView:
         if self._view is None:
-            self._view = LibraryView(self.paths, self, client_factory=self.client_factory)
+            self._view = LibraryView(self.paths, self)
             self.layout().addWidget(self._view)
             self._view.start()
         return self._view
-
-    def set_client_factory(self, factory: Callable[..., Any] | None) -> None:
-        self.client_factory = factory
-        if self._view is not None:
-            self._view.client_factory = factory
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

@@ -354,7 +354,6 @@ class MainWindow(QMainWindow):
             self._open_demo_bucket = False
             self.browserPanel.navigate(DEMO_BUCKET)
         self.jobsPanel.set_connection(conn)
-        self.libraryTab.set_client_factory(conn.client)
         self.filterPanel.set_connection_hint(spec.region, spec.endpoint_url, spec.profile)
         self.statusBar().showMessage(f"Connected: {spec.describe()}")
 
