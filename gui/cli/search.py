@@ -14,8 +14,11 @@ from typing import Any, TextIO
 from gui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE
 from gui.core.errors import KnownError
 from gui.core.export import format_time
+from gui.core.library import Library, prepare_library
+from gui.core.library_export import iso_time, match_to_dict
 from gui.core.library_query import QueryError
 from gui.core.paths import AppPaths
+from gui.core.results_store import ResultsStore
 from gui.options import add_connection_args
 
 # The CLI's exit codes (gui.cli.common) with this command's meanings.
@@ -59,9 +62,6 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
-    from gui.core.library import Library, prepare_library
-    from gui.core.results_store import ResultsStore
-
     try:
         store = ResultsStore(paths.results_db)
     except KnownError as exc:
@@ -91,8 +91,6 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
 
 
 def _write_json(matches: Any, out: TextIO, moments: bool) -> int:
-    from gui.core.library_export import match_to_dict
-
     count = 0
     out.write("[")
     for match in matches:  # streamed: the first videos print before the last are read
@@ -105,8 +103,6 @@ def _write_json(matches: Any, out: TextIO, moments: bool) -> int:
 
 
 def _write_lines(matches: Any, out: TextIO, moments: bool) -> int:
-    from gui.core.library_export import iso_time
-
     count = 0
     for m in matches:
         fields = [m.uri, m.job_id, format_time(m.duration_ms), iso_time(m.analysed_at) or "",

@@ -22,6 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from gui.core.errors import KnownError
+from gui.core.jobstore import JobStore
 from gui.core.library_index import (
     MOMENT_GAP_MS,
     index_result,
@@ -42,6 +44,7 @@ from gui.core.library_query import (
     parse,
     terms,
 )
+from gui.core.taxonomy import load_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +108,6 @@ class JobSource(Protocol):
 @cache
 def _taxonomy_groups() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """Lower-cased name -> the label and its aliases (synonyms); lower-cased category -> its labels."""
-    from gui.core.taxonomy import load_taxonomy
-
     taxonomy = load_taxonomy()
     synonyms: dict[str, frozenset[str]] = {}
     members: dict[str, set[str]] = {}
@@ -546,9 +547,6 @@ def prepare_library(
         return warnings
     if not jobs.exists():
         return warnings
-    from gui.core.errors import KnownError
-    from gui.core.jobstore import JobStore
-
     try:
         store = JobStore(jobs)
     except KnownError as exc:

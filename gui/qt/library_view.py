@@ -46,10 +46,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.errors import UserMessage
-from gui.core.library import BackfillProgress, Moment, VideoMatch
+from gui.core.errors import KnownError, UserMessage
+from gui.core.jobstore import JobStore
+from gui.core.library import BackfillProgress, Library, Moment, VideoMatch, prepare_library
+from gui.core.library_export import export_moments_csv
 from gui.core.library_query import QueryError
 from gui.core.paths import AppPaths
+from gui.core.results_store import ResultsStore
 from gui.qt.library_models import ItemRole, MomentsModel, VideosModel
 from gui.qt.message_bar import MessageBar
 from gui.qt.workers import Task, TaskRegistry
@@ -118,17 +121,11 @@ class SearchDone:
 
 
 def _open_task(cancel: Any, progress: Callable[[object], None], paths: AppPaths) -> Opened:
-    from gui.core.library import Library, prepare_library
-    from gui.core.results_store import ResultsStore
-
     store = ResultsStore(paths.results_db)
     library = Library.for_store(store)
     jobs = None
     warnings = [store.problem] if store.problem else []
     if paths.jobs_db.exists():
-        from gui.core.errors import KnownError
-        from gui.core.jobstore import JobStore
-
         try:
             jobs = JobStore(paths.jobs_db)
         except KnownError as exc:
@@ -163,8 +160,6 @@ def _search_task(
 
 
 def _export_task(cancel: Any, progress: Any, matches: list[VideoMatch], path: str) -> tuple[str, int]:
-    from gui.core.library_export import export_moments_csv
-
     return path, export_moments_csv(matches, Path(path))
 
 
@@ -451,7 +446,10 @@ class LibraryView(QWidget):
         """Open (or raise) the job's results window, pointed at ``moment``."""
         if self.opened is None:
             return None
-        from gui.qt.results_window import ResultsView, ResultsWindow
+        from gui.qt.results_window import (  # built when first asked for: lean start-up
+            ResultsView,
+            ResultsWindow,
+        )
 
         window = self._windows.get(video.job_id)
         try:

@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         bind(shortcuts.SUBMIT, self.submit_selected)
         bind(shortcuts.REFRESH, self.refresh_all)
         bind(shortcuts.FIND_LABEL, self.focus_label_search)
+        bind(shortcuts.FIND_IN_LIBRARY, self.show_library)
 
     @Slot()
     def submit_selected(self) -> None:
@@ -265,6 +266,7 @@ class MainWindow(QMainWindow):
             ("&Import preset…", "importPresetAction", self.import_preset),
             ("&Export current preset…", "exportPresetAction", self.export_preset),
             ("Job &preferences…", "preferencesAction", self.show_job_preferences),
+            ("&Find in Library…", "findInLibraryAction", self.show_library),
         ):
             action = QAction(text, self)
             action.setObjectName(name)
@@ -275,12 +277,6 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
-        from gui.qt.shortcuts import FIND_IN_LIBRARY
-
-        find = QAction("&Find in Library…", self)
-        find.setShortcut(QKeySequence(FIND_IN_LIBRARY.keys))
-        find.triggered.connect(self._show_library)
-        file_menu.insertAction(quit_action, find)
         help_menu = self.menuBar().addMenu("&Help")
         keys = QAction("&Keyboard shortcuts", self)
         keys.setObjectName("shortcutsAction")
@@ -331,7 +327,8 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     @Slot()
-    def _show_library(self) -> None:
+    def show_library(self) -> None:
+        """Ctrl+L: the Library tab."""
         self.tabs.setCurrentWidget(self.libraryTab)
 
     @Slot()
