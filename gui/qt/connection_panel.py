@@ -255,7 +255,7 @@ class ConnectionPanel(QWidget):
         self.rememberSecretCheck.setObjectName("rememberSecretCheck")
         self.rememberSecretCheck.setChecked(True)
         form.addRow("", self.rememberSecretCheck)
-        self.forgetSecretButton = ForgetSecretButton(self.store, self.accessKeyEdit.text, self)
+        self.forgetSecretButton = ForgetSecretButton(self.store, self.accessKeyEdit.text, self.tasks, self)
         form.addRow("", self.forgetSecretButton)
         self.keyringStatusLabel = QLabel(self)
         self.keyringStatusLabel.setObjectName("keyringStatusLabel")

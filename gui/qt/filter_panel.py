@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QSplitter,
     QTabWidget,
@@ -37,7 +37,7 @@ from gui.qt.job_settings import JobSettingsWidget
 from gui.qt.message_bar import MessageBar
 from gui.qt.presets_bar import PresetDialogs, PresetsBar
 from gui.qt.request_preview import RequestPreview
-from gui.qt.workers import Worker, start
+from gui.qt.workers import TaskRegistry
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +127,9 @@ class FilterPanel(QWidget):
         self._restoring = False
         self._refresh()
         self.presets_bar.setEnabled(False)
-        self._pool = QThreadPool(self)
-        worker = Worker(load_saved_state, paths, self.taxonomy)
-        worker.signals.result.connect(self._on_saved_state)
-        worker.signals.error.connect(self._on_saved_state_error)
-        start(worker, self._pool)
+        self.tasks = TaskRegistry(self, max_threads=1, name="filterPanelTasks")
+        self.tasks.run(load_saved_state, paths, self.taxonomy, on_result=self._on_saved_state,
+                       on_error=self._on_saved_state_error)
 
     def is_loaded(self) -> bool:
         return self._loaded

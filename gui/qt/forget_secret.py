@@ -9,14 +9,14 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QThreadPool, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QToolButton, QWidget
 
 from gui.core.errors import UserMessage
 from gui.core.safetext import isolate
 from gui.core.secrets import SecretStore
 from gui.qt.text import plain_message_box
-from gui.qt.workers import Worker, start
+from gui.qt.workers import TaskRegistry
 
 
 def forget_secret(cancel: Any, progress: Any, store: SecretStore, key_id: str) -> tuple[str, str | None]:
@@ -32,15 +32,16 @@ class ForgetSecretButton(QToolButton):
     forgotten = Signal(str)
     message = Signal(str)
 
-    def __init__(self, store: SecretStore, key_id: Callable[[], str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: SecretStore, key_id: Callable[[], str], tasks: TaskRegistry, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("forgetSecretButton")
         self.setText("Forget saved secret")
         self.setToolTip("Remove this key's secret from the system keyring (asks first)")
         self.store = store
         self._key_id = key_id
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._tasks = tasks  # the form's registry: closed with it
         self.clicked.connect(self.forget)
 
     def confirm(self, key_id: str) -> bool:
@@ -59,10 +60,7 @@ class ForgetSecretButton(QToolButton):
         if not key_id or not self.confirm(key_id):
             return
         self.setEnabled(False)
-        worker = Worker(forget_secret, self.store, key_id)
-        worker.signals.result.connect(self._on_forgotten)
-        worker.signals.error.connect(self._on_error)
-        start(worker, self._pool)
+        self._tasks.run(forget_secret, self.store, key_id, on_result=self._on_forgotten, on_error=self._on_error)
 
     @Slot(object)
     def _on_forgotten(self, result: tuple[str, str | None]) -> None:
@@ -80,6 +78,3 @@ class ForgetSecretButton(QToolButton):
     def _on_error(self, message: UserMessage) -> None:
         self.setEnabled(True)
         self.message.emit(html.escape(str(message)))
-
-    def shutdown(self) -> None:
-        self._pool.waitForDone(5_000)

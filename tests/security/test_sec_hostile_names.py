@@ -136,8 +136,9 @@ def test_job_list_confirmation_status_bar_and_results_title(qtbot, hostile_sandb
         status = window.statusBar().currentMessage()
         assert visible(video.uri) in status and "\u202e" not in status
 
-        results = panel.open_results(ended()[0])
-        assert results is not None
+        panel.open_results(ended()[0])  # the window opens once the results store is open
+        qtbot.waitUntil(lambda: bool(panel.results.windows), timeout=WAIT)
+        results = panel.results.windows[-1]
         qtbot.waitUntil(lambda: "clip" in results.windowTitle(), timeout=WAIT)
         assert "\u202e" not in results.windowTitle() and visible(video.uri) in results.windowTitle()
         title = results.view.titleLabel
