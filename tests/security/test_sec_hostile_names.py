@@ -84,6 +84,17 @@ def test_browser_shows_hostile_keys_and_folders_as_text(qtbot, hostile_sandbox):
     label = browser.selectionLabel
     assert shows(label.text(), f"s3://{BUCKET}/in/<b>dir</", label.textFormat()), label.text()
 
+    # the review dialog of the selection basket lists every picked video
+    from gui.qt.basket_dialog import BasketDialog
+
+    browser.basket.add([S3Object(BUCKET, f"in/{n}", 1000) for n in FILE_NAMES])
+    dialog = BasketDialog(browser.basket, lambda removed: None, browser)
+    qtbot.addWidget(dialog)
+    items = [dialog.videos.item(i) for i in range(dialog.videos.count())]
+    for n in FILE_NAMES:
+        uri = f"s3://{BUCKET}/in/{n}"
+        assert any(i.text() == visible(uri) and shows(i.toolTip(), uri) for i in items), (uri, [i.text() for i in items])
+
 
 def test_job_list_confirmation_status_bar_and_results_title(qtbot, hostile_sandbox, tmp_path):
     sb, conn = hostile_sandbox
