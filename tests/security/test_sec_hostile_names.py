@@ -136,7 +136,7 @@ def test_job_list_confirmation_status_bar_and_results_title(qtbot, hostile_sandb
 
         qtbot.waitUntil(confirmation, timeout=WAIT)
         assert shows(box.text(), f"preset “{HOSTILE_PRESET}”", box.textFormat()), rendered(box.text())
-        assert "Start label detection on 1 video(s)?" in rendered(box.text(), box.textFormat())
+        assert "Start label detection on 1 video" in rendered(box.text(), box.textFormat())
         qtbot.mouseClick(box.findChild(QPushButton, "confirmSubmitButton"), Qt.MouseButton.LeftButton)
 
         def ended():
