@@ -350,14 +350,14 @@ def job_details(record: JobRecord | None, selected: int) -> str:
     """The line under the job list: the selected job's state and, above all, why it failed."""
     if record is None:
         return "" if not selected else f"{selected:,} jobs selected."
-    parts = [f"{record.status.value.replace('_', ' ').capitalize()}: {record.video_uri}"]
+    parts = [f"{record.status.value.replace('_', ' ').capitalize()}: {shown(record.video_uri)}"]
     if record.job_id:
-        parts.append(f"JobId {record.job_id}")
+        parts.append(f"JobId {shown(record.job_id)}")
     if record.preset:
-        parts.append(f"preset {record.preset}")
+        parts.append(f"preset {shown(record.preset)}")
     if record.request.get("JobTag"):
-        parts.append(f"JobTag {record.request['JobTag']}")
+        parts.append(f"JobTag {shown(str(record.request['JobTag']))}")
     text = " · ".join(parts)
     if record.status_message:
-        text += f"\n{record.status_message}"
+        text += f"\n{shown(record.status_message)}"
     return text

@@ -27,7 +27,7 @@ from gui.core.types import ConnectionSpec, JobSettings, S3Object
 from gui.qt.browser_model import NAME
 from gui.qt.browser_panel import BrowserPanel
 from gui.qt.filter_panel import FilterPanel
-from gui.qt.job_model import JOB_ID, PRESET, STATUS, VIDEO
+from gui.qt.job_model import JOB_ID, PRESET, STATUS, VIDEO, job_details
 from gui.qt.jobs_panel import JobsPanel
 from gui.qt.presets_bar import PresetDialogs
 
@@ -120,6 +120,9 @@ def test_job_list_confirmation_status_bar_and_results_title(qtbot, hostile_sandb
                 assert shows(tip, expected), (col, tip, rendered(tip))
             if r.job_id:
                 assert shows(model.data(model.index(row, JOB_ID), Qt.ItemDataRole.ToolTipRole), r.job_id)
+            details = job_details(r, 1)  # the line under the list for the selected job
+            assert details.count("\n") == 1 and shows(details, r.video_uri, Qt.TextFormat.PlainText)
+        assert panel.details.textFormat() == Qt.TextFormat.PlainText
 
         # Start: the confirmation names the preset and the JobTag, as text
         panel.set_connection(conn)
