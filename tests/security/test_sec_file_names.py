@@ -40,3 +40,10 @@ def test_results_export_suggests_a_plain_name():
 
     name = suggested_file_name("s3://b/../../..", "../../etc/job", "csv")
     assert "/" not in name and not name.startswith(".") and name.endswith(".csv")
+
+
+def test_marker_file_names_use_the_same_rule():
+    from gui.core.editorial import _safe_stem
+
+    assert _safe_stem("s3://b/../.hidden clip.mp4") == "hidden_clip"
+    assert _safe_stem("..") == "markers"
