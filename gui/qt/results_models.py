@@ -123,10 +123,8 @@ class LabelSummaryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if 1 <= col <= 5 else _LEFT
         if role == Qt.ItemDataRole.ToolTipRole and col in (0, 6):
-            return plain_tooltip(f"{item.label}
-Categories: {', '.join(item.categories) or '—'}"
-                                 f"
-Parents: {', '.join(item.parents) or '—'}")
+            return plain_tooltip(f"{item.label}\nCategories: {', '.join(item.categories) or '—'}"
+                                 f"\nParents: {', '.join(item.parents) or '—'}")
         return None
 
 

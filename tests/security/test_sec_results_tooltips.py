@@ -39,4 +39,4 @@ def test_results_tooltips_are_plain():
     model = LabelSummaryModel()
     model.set_rows([LabelSummary(name, 1, 99.0, 99.0, 0, 0, ("&lt;x&gt;",))])
     tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
-    assert rendered(tip) == f"{name}\nCategories: &lt;x&gt;"
+    assert rendered(tip).startswith(f"{name}\nCategories: &lt;x&gt;\n")
