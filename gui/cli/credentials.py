@@ -43,7 +43,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> int:
-    from gui.core.secrets import SecretStore
+    from gui.core.secrets import SecretStore  # keyring: loaded only for this command
 
     key_id = args.key_id.strip()
     if not _KEY_ID.fullmatch(key_id):
