@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from gui import __version__
 
 # The headless subcommands (gui/cli). tests/app/test_entry_point.py checks this against the CLI's parser.
-CLI_COMMANDS = ("submit", "status", "results", "presets", "frame", "search")
+CLI_COMMANDS = ("submit", "status", "results", "presets", "frame", "search", "credentials")
 EXIT_NO_DISPLAY = 3  # the window cannot open: no display to draw on
 # Qt platform plugins that draw without a display server.
 HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")

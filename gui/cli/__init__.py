@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from gui.cli import frame, presets, results, search, status, submit
+from gui.cli import credentials, frame, presets, results, search, status, submit
 from gui.cli.common import (
     EXIT_CODES_HELP,
     EXIT_CONNECTION,
@@ -33,6 +33,7 @@ from gui.cli.common import (
 )
 from gui.core.jobstore import JobStoreError
 from gui.core.paths import resolve_paths
+from gui.core.safetext import visible
 
 __all__ = [
     "EXIT_CONNECTION",
@@ -46,8 +47,10 @@ __all__ = [
     "main",
 ]
 
-COMMANDS = {"submit": submit, "status": status, "results": results, "presets": presets, "frame": frame,
-            "search": search}
+COMMANDS = {
+    "submit": submit, "status": status, "results": results, "presets": presets, "frame": frame,
+    "search": search, "credentials": credentials,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,10 +84,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     try:
         return COMMANDS[args.command].run(args, paths, out, err)
     except CliError as exc:
-        print(f"error: {exc}", file=err)
+        print(f"error: {visible(str(exc), keep_newlines=True)}", file=err)
         return exc.code
     except JobStoreError as exc:
-        print(f"error: {exc.message}", file=err)
+        print(f"error: {visible(str(exc.message), keep_newlines=True)}", file=err)
         return EXIT_STORE
     except BrokenPipeError:  # `status | head`: the reader went away; stay quiet
         devnull = os.open(os.devnull, os.O_WRONLY)

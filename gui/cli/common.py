@@ -30,7 +30,7 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    all jobs succeeded (--wait) or were started; status/results did their work
   1    at least one job failed or was cancelled; results could not be exported
-  2    bad arguments, preset, settings or S3 URIs (nothing was queued)
+  2    bad arguments, preset, settings or S3 URIs (nothing was queued); an output file that cannot be written
   3    no credentials, credentials rejected, or the endpoint could not be reached
   4    --timeout passed with jobs still running; results asked of a job not ended yet
   5    the job database or data folder is unusable (newer version, read-only, ...)

@@ -12,6 +12,7 @@ from gui.cli.common import EXIT_OK, EXIT_USAGE
 from gui.core.errors import KnownError
 from gui.core.paths import AppPaths
 from gui.core.presets import PRESET_SCHEMA_VERSION, Preset, PresetStore, preset_to_doc
+from gui.core.safetext import visible
 
 FORMAT_HELP = f"""\
 A preset file is JSON (schema_version {PRESET_SCHEMA_VERSION}); 'settings' holds StartLabelDetection's own
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
     store = PresetStore(paths)
     report = store.load()
     for problem in report.problems:
-        print(f"warning: {problem}", file=err)
+        print(f"warning: {visible(problem)}", file=err)
     if args.presets_action == "list":
         presets = store.presets()
         if args.json:
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
             print(json.dumps(rows, indent=2), file=out)
         else:
             for p in presets:
-                print(f"{p.name}{'  (built-in)' if p.builtin else ''}", file=out)
+                print(f"{visible(p.name)}{'  (built-in)' if p.builtin else ''}", file=out)
         return EXIT_OK
     preset = _find(store, args.name, err)
     if preset is None:

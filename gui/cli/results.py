@@ -22,12 +22,14 @@ from gui.cli.common import (
 )
 from gui.core.engine import fetch_job_results
 from gui.core.errors import KnownError, explain
-from gui.core.export import default_aggregation, export_job
+from gui.core.export import default_aggregation, render_export
 from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore
+from gui.core.outputs import OutputError, describe, open_output
 from gui.core.paths import AppPaths
 from gui.core.results_fetch import fetch_and_store
 from gui.core.results_store import SEGMENTS, ResultsStore
+from gui.core.safetext import visible
 from gui.core.wording import plural
 from gui.options import add_connection_args
 
@@ -39,7 +41,9 @@ def add_parser(subparsers: Any) -> None:
     r.add_argument("jobs", nargs="+", metavar="JOB_ID",
                    help="AWS JobId, or the local job number shown by 'status' (several: marker formats)")
     r.add_argument("--format", required=True, choices=("json", "csv", "vtt", *markers.FORMATS))
-    r.add_argument("-o", "--output", required=True, type=Path, metavar="FILE_OR_FOLDER")
+    r.add_argument("-o", "--output", required=True, type=Path, metavar="FILE_OR_FOLDER",
+                   help="the file to write (- for stdout), or the folder for marker formats")
+    r.add_argument("--parents", action="store_true", help="create the output file's folder if it is missing")
     r.add_argument("--refetch", action="store_true", help="fetch from AWS even if stored locally")
     markers.add_arguments(r)
 
@@ -72,12 +76,17 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
         if marker_format:
             return markers.export(args, results, [t.job_id for t in targets], out, err)
         target = targets[0]
-        try:
-            count = export_job(results, target.job_id, args.format, args.output)
-        except (KnownError, OSError) as exc:
-            raise CliError(f"export failed: {explain(exc)}", EXIT_FAILED) from exc
+        try:  # gui.core.outputs: '-' is stdout, devices and symlinks written through, atomic otherwise
+            with open_output(args.output, make_parents=args.parents, stdout=out) as stream:
+                try:
+                    text, count = render_export(results, target.job_id, args.format)
+                except KnownError as exc:
+                    raise CliError(f"export failed: {explain(exc)}", EXIT_FAILED) from exc
+                stream.write(text)
+        except OutputError as exc:
+            raise CliError(exc.message.text, EXIT_USAGE) from exc
         unit = {"json": "page", "csv": "row", "vtt": "cue"}[args.format]
-        print(f"wrote {plural(count, unit)} to {args.output}", file=out)
+        print(f"wrote {plural(count, unit)} to {describe(args.output)}", file=err if str(args.output) == "-" else out)
         return EXIT_OK
     finally:
         if results is not None:
@@ -91,8 +100,8 @@ def _succeeded_target(store: JobStore, text: str) -> _Target:
     if target.record is not None and target.record.status is not JobStatus.SUCCEEDED:
         r = target.record
         code = EXIT_PENDING if r.status.is_active else EXIT_FAILED
-        raise CliError(f"job {r.id} ({r.video_uri}) is {r.status.value}: no results"
-                       + (f" ({r.status_message})" if r.status_message else ""), code)
+        raise CliError(f"job {r.id} ({visible(r.video_uri)}) is {r.status.value}: no results"
+                       + (f" ({visible(r.status_message)})" if r.status_message else ""), code)
     return target
 
 
@@ -102,7 +111,7 @@ def find_job(store: JobStore, text: str) -> _Target:
         if record is None:
             raise CliError(f"no job number {text} in the job store (see 'rekognition-labeler status')", EXIT_USAGE)
         if not record.job_id:
-            raise CliError(f"job {text} ({record.video_uri}) has no AWS JobId yet ({record.status.value})",
+            raise CliError(f"job {text} ({visible(record.video_uri)}) has no AWS JobId yet ({record.status.value})",
                            EXIT_PENDING if record.status.is_active else EXIT_FAILED)
         return _Target(record.job_id, record)
     return _Target(text, store.by_job_id(text))

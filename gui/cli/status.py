@@ -25,6 +25,7 @@ from gui.core.jobstates import JobStatus
 from gui.core.jobstore import JobRecord, JobStore
 from gui.core.paths import AppPaths
 from gui.core.poller import Poller
+from gui.core.safetext import visible
 from gui.options import add_connection_args
 
 
@@ -87,8 +88,8 @@ def format_table(records: Sequence[JobRecord], *, now: float) -> str:
                 datetime.fromtimestamp(r.submitted_at).strftime("%Y-%m-%d %H:%M"),
                 format_duration(r.elapsed(now)),
                 "" if r.label_count is None else str(r.label_count),
-                r.video_uri,
-                r.job_id or "",
+                visible(r.video_uri),
+                visible(r.job_id or ""),
             )
         )
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
@@ -96,5 +97,5 @@ def format_table(records: Sequence[JobRecord], *, now: float) -> str:
     for r, row in zip(records, rows, strict=True):
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if r.status in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED) and r.status_message:
-            lines.append(f"{'':>{widths[0]}}  ↳ {r.status_message}")
+            lines.append(f"{'':>{widths[0]}}  ↳ {visible(r.status_message)}")
     return "\n".join(lines) + "\n"

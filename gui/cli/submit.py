@@ -33,6 +33,7 @@ from gui.core.paths import AppPaths
 from gui.core.poller import PollPolicy
 from gui.core.presets import PresetStore
 from gui.core.s3browse import S3Browser, parse_s3_uri
+from gui.core.safetext import visible
 from gui.core.submitter import SubmitPolicy
 from gui.core.types import JobSettings, NotificationChannel, S3Object
 from gui.core.validation import notification_problems, settings_problems
@@ -235,7 +236,7 @@ def run(args: argparse.Namespace, paths: AppPaths, out: TextIO, err: TextIO) -> 
         videos, problems, skipped = expand_uris(conn, args.uris, args.recursive)
         if problems:
             for p in problems:
-                print(f"error: {p}", file=err)
+                print(f"error: {visible(str(p))}", file=err)
             raise CliError("nothing was queued", EXIT_USAGE)
         if skipped:
             print(f"note: {plural(skipped, 'object')} skipped (not videos Rekognition accepts)", file=err)
@@ -336,7 +337,7 @@ def _run_until_done(engine: JobEngine, store: JobStore, tracked: list[int], args
     if counts[JobStatus.FAILED] or counts[JobStatus.CANCELLED]:
         for r in records:
             if r.status in (JobStatus.FAILED, JobStatus.CANCELLED):
-                print(f"{r.status.value}: {r.video_uri}: {r.status_message or ''}", file=err)
+                print(f"{r.status.value}: {visible(r.video_uri)}: {visible(r.status_message or '')}", file=err)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -378,7 +379,7 @@ class ProgressReporter:
                 extra = f" {r.status_message}"
             elif r.status is JobStatus.QUEUED and r.status_message:
                 extra = f" ({r.status_message})"
-            print(f"{r.status.value:<11} {r.video_uri}{extra}", file=self.stream, flush=True)
+            print(f"{r.status.value:<11} {visible(r.video_uri + extra)}", file=self.stream, flush=True)
 
     def _bar(self, records: Sequence[JobRecord]) -> None:
         total = len(records) or 1

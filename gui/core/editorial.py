@@ -44,6 +44,7 @@ from gui.core.atomic import atomic_write_text, export_mode
 from gui.core.errors import KnownError
 from gui.core.markers import RESOLVE_COLOURS, Marker, MarkerOptions, build_markers
 from gui.core.results_store import SEGMENTS
+from gui.core.safetext import safe_file_name
 from gui.core.timecode import DEFAULT_START, EDL_START, EditRate, edit_rate
 
 FORMATS = ("edl", "resolve-edl", "fcp7xml", "fcpxml", "otio", "markers-csv", "vtt-chapters")
@@ -465,8 +466,7 @@ class ExportResult:
 
 
 def _safe_stem(name: str) -> str:
-    stem = Path(name).stem or "markers"
-    return re.sub(r"[^\w.-]+", "_", stem)
+    return safe_file_name(Path(name).stem, "", default="markers")
 
 
 def output_paths(videos: Sequence[MarkedVideo], fmt: str, output: Path, *, folder: bool) -> list[Path]:

@@ -1,5 +1,6 @@
 """Export stored results: JSON (the pages as AWS returned them), CSV (one row per detection), WebVTT
-(one cue per segment). Files are written atomically: a reader sees the old file or the whole new one."""
+(one cue per segment). Files are written through :func:`gui.core.outputs.open_output`: atomically (a reader
+sees the old file or the whole new one), following the umask, writing through devices and symlinks."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import io
 import json
 from pathlib import Path
 
-from gui.core.atomic import atomic_write_text, export_mode
 from gui.core.errors import KnownError
+from gui.core.outputs import open_output
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, Detection, ResultsStore
 
 FORMATS = ("json", "csv", "vtt")
@@ -65,7 +66,18 @@ def export_job(
     """Write ``job_id``'s stored results to ``out_path``; returns how many pages (json), rows (csv) or
     cues (vtt) were written. ``aggregation`` defaults to TIMESTAMPS (SEGMENTS for vtt, the only choice).
     ``search`` keeps only the detections a search of the result keeps (CSV and WebVTT; JSON is AWS's pages
-    as returned, always whole). The file gets the permissions the user's umask gives new files."""
+    as returned, always whole). Written through :func:`gui.core.outputs.open_output`: the file gets the
+    permissions the user's umask gives new files; devices and symlinks are written through."""
+    text, count = render_export(store, job_id, fmt, aggregation=aggregation, search=search)
+    with open_output(Path(out_path), make_parents=True) as stream:
+        stream.write(text)
+    return count
+
+
+def render_export(
+    store: ResultsStore, job_id: str, fmt: str, *, aggregation: str | None = None, search: str = ""
+) -> tuple[str, int]:
+    """The text :func:`export_job` writes, and its count of pages, rows or cues."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
@@ -78,17 +90,13 @@ def export_job(
             f"The {aggregation.lower()} results of job {job_id} are not in the local cache.",
             "Fetch them first (WebVTT needs the segments)." if fmt == "vtt" else "Fetch them first.",
         )
-    out_path = Path(out_path)
     if fmt == "json":
         if search.strip():
             raise ValueError("a JSON export holds AWS's pages whole; it cannot keep only matching detections")
-        text, count = _json(store, job_id, aggregation)
-    elif fmt == "csv":
-        text, count = _csv(store, job_id, aggregation, search)
-    else:
-        text, count = _vtt(store, job_id, search)
-    atomic_write_text(out_path, text, mode=export_mode())
-    return count
+        return _json(store, job_id, aggregation)
+    if fmt == "csv":
+        return _csv(store, job_id, aggregation, search)
+    return _vtt(store, job_id, search)
 
 
 def _json(store: ResultsStore, job_id: str, aggregation: str) -> tuple[str, int]:

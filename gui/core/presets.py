@@ -27,7 +27,6 @@ Built-in presets are read-only (they cannot be saved over, renamed or deleted; d
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import shutil
@@ -40,7 +39,8 @@ from gui import APP_ID
 from gui.core.atomic import keep_aside
 from gui.core.errors import KnownError
 from gui.core.filters import FilterSelection
-from gui.core.jsonstore import load_versioned, save_versioned
+from gui.core.jsonstore import load_versioned, read_json, save_versioned, versioned_text
+from gui.core.outputs import open_output
 from gui.core.paths import AppPaths
 from gui.core.request import FILTER_KEYS, general_labels, job_parameters
 from gui.core.taxonomy import Taxonomy, load_taxonomy
@@ -310,7 +310,7 @@ class PresetStore:
     @staticmethod
     def _on_disk_version(path: Path) -> int:
         try:
-            version = json.loads(path.read_text(encoding="utf-8")).get("schema_version")
+            version = read_json(path).get("schema_version")
         except (OSError, ValueError, AttributeError):
             return PRESET_SCHEMA_VERSION
         return version if isinstance(version, int) else PRESET_SCHEMA_VERSION
@@ -446,11 +446,12 @@ class PresetStore:
         """Parse a preset file from anywhere (e.g. a colleague's). Never renames it; raises KnownError."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise KnownError("Cannot import preset", f"'{path}' could not be read ({exc}).") from exc
+            doc = read_json(path)
+        except OSError as exc:
+            raise KnownError("Cannot import preset", f"'{path}' could not be read ({exc.strerror or exc}).") from exc
+        except ValueError as exc:
+            raise KnownError("Cannot import preset", f"'{path}' is not a valid preset file ({_clause(exc)}).") from exc
         try:
-            doc = json.loads(text)
             if not isinstance(doc, dict):
                 raise PresetFormatError("the top level is not a JSON object")
             version = doc.get("schema_version")
@@ -484,8 +485,10 @@ class PresetStore:
 
 
 def export_settings(name: str, settings: JobSettings, path: Path) -> Path:
-    """Write ``settings`` as a preset file a colleague can import (atomic)."""
+    """Write ``settings`` as a preset file a colleague can import (atomic; like any file the user exports,
+    it follows the umask). Raises :class:`gui.core.outputs.OutputError` for a target that cannot be used."""
     if path.suffix.lower() != ".json":
         path = path.with_name(path.name + ".json")
-    save_versioned(path, preset_to_doc(name, settings), PRESET_SCHEMA_VERSION)
+    with open_output(path, make_parents=True) as stream:
+        stream.write(versioned_text(preset_to_doc(name, settings), PRESET_SCHEMA_VERSION))
     return path

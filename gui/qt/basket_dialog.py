@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from gui.core.s3browse import human_size
 from gui.core.selection import SelectionBasket
 from gui.core.types import S3Object
+from gui.qt.text import plain_tooltip, shown
 
 ObjectRole = Qt.ItemDataRole.UserRole + 1
 
@@ -62,13 +63,13 @@ class BasketDialog(QDialog):
     def _fill(self) -> None:
         self.videos.clear()
         for obj in self._basket.videos():
-            item = QListWidgetItem(obj.uri)
+            item = QListWidgetItem(shown(obj.uri))
             item.setData(ObjectRole, obj)
-            item.setToolTip(f"{obj.uri}\n{human_size(obj.size)}")
+            item.setToolTip(plain_tooltip(f"{shown(obj.uri)}\n{human_size(obj.size)}"))
             self.videos.addItem(item)
         self.left_out.clear()
         for obj, reason in self._basket.refused.values():
-            item = QListWidgetItem(f"{obj.uri} — {reason}")
+            item = QListWidgetItem(f"{shown(obj.uri)} — {shown(reason)}")
             item.setData(ObjectRole, obj)
             self.left_out.addItem(item)
         self.left_out.setVisible(bool(self._basket.refused))

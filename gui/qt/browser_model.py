@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 from gui.core.s3browse import Folder, ObjectRow, classify, human_size, type_label
 from gui.core.types import MAX_VIDEO_BYTES, VIDEO_EXTENSIONS, S3Object
 from gui.qt.table_model import FlatTableModel
+from gui.qt.text import plain_tooltip, shown
 
 ItemRole = Qt.ItemDataRole.UserRole + 1  # the Folder or S3Object behind a row
 KindRole = Qt.ItemDataRole.UserRole + 2  # "folder", "video", "too-large", "other"
@@ -264,11 +265,11 @@ class BrowserModel(FlatTableModel):
     def _display(value: Folder | ObjectRow, col: int) -> str:
         if type(value) is Folder:
             if col == NAME:
-                return value.name + "/"
+                return shown(value.name) + "/"
             return "Folder" if col == TYPE else ""
         _bucket, key, size, modified, _etag = value  # type: ignore[misc]
         if col == NAME:
-            return key.rsplit("/", 1)[-1]
+            return shown(key.rsplit("/", 1)[-1])
         if col == SIZE:
             return human_size(size)
         if col == MODIFIED:
@@ -282,11 +283,11 @@ class BrowserModel(FlatTableModel):
     @staticmethod
     def _tooltip(item: Row, kind: str) -> str:
         if kind == "folder":
-            return f"{item.uri}\nDouble-click to open."
+            return plain_tooltip(f"{shown(item.uri)}\nDouble-click to open.")
         obj: S3Object = item  # type: ignore[assignment]
         if kind == "video":
-            return f"{obj.uri}\n{obj.size:,} bytes"
-        return f"{obj.uri}\nNot eligible: {obj.ineligible_reason}"
+            return plain_tooltip(f"{shown(obj.uri)}\n{obj.size:,} bytes")
+        return plain_tooltip(f"{shown(obj.uri)}\nNot eligible: {obj.ineligible_reason}")
 
 
 _ROLES = frozenset(

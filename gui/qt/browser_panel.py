@@ -48,6 +48,7 @@ from gui.core.selection import SelectionBasket
 from gui.core.types import S3Object
 from gui.qt.browser_model import MODIFIED, NAME, SIZE, TYPE, BrowserModel, BrowserProxy
 from gui.qt.focus import chain
+from gui.qt.text import plain_tooltip, shown
 from gui.qt.theme import banner_style
 from gui.qt.workers import Task, TaskRegistry
 
@@ -324,6 +325,7 @@ class BrowserPanel(QWidget):
         self.selectionLabel = QLabel("No videos selected.", bottom)
         self.selectionLabel.setObjectName("selectionLabel")
         self.selectionLabel.setWordWrap(True)
+        self.selectionLabel.setTextFormat(Qt.TextFormat.PlainText)  # it names folders
         sel.addWidget(self.selectionLabel, 1)
         self.clearSelectionButton = QToolButton(bottom)
         self.clearSelectionButton.setObjectName("clearSelectionButton")
@@ -416,14 +418,14 @@ class BrowserPanel(QWidget):
         self.bucketList.blockSignals(True)
         self.bucketList.clear()
         for b in buckets:
-            item = QListWidgetItem(b.name)
+            item = QListWidgetItem(shown(b.name))  # an S3-compatible store may allow any name
             item.setData(BucketRole, b.name)
-            tip = f"s3://{b.name}"
+            tip = f"s3://{shown(b.name)}"
             if b.region:
                 tip += f"\nRegion: {b.region}"
             if b.created:
                 tip += f"\nCreated: {b.created.astimezone():%Y-%m-%d %H:%M}"
-            item.setToolTip(tip)
+            item.setToolTip(plain_tooltip(tip))
             self.bucketList.addItem(item)
         self.bucketList.blockSignals(False)
         self._filter_buckets(self.browserFilterEdit.text())
@@ -563,8 +565,8 @@ class BrowserPanel(QWidget):
                 self._crumbs.addWidget(sep)
             button = QToolButton(self.breadcrumbBar)
             button.setAutoRaise(True)
-            button.setText(label)
-            button.setToolTip(f"s3://{self._bucket}/{prefix}")
+            button.setText(shown(label))
+            button.setToolTip(plain_tooltip(shown(f"s3://{self._bucket}/{prefix}")))
             button.setProperty("prefix", prefix)
             button.clicked.connect(self._on_crumb)
             self._crumbs.addWidget(button)
@@ -831,7 +833,7 @@ class BrowserPanel(QWidget):
             return
         if self._recursive_job is not None:
             self._recursive_job.cancel()
-        self._recursive_where = f"s3://{self._bucket}/{self._prefix}"
+        self._recursive_where = shown(f"s3://{self._bucket}/{self._prefix}")
         self.selectionLabel.setText(f"Finding videos under {self._recursive_where}…")
         self._recursive_job = self._run(
             recursive_videos_job,

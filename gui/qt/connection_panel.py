@@ -39,6 +39,7 @@ from gui.core.paths import AppPaths
 from gui.core.secrets import BackendStatus, SecretStore
 from gui.core.types import ConnectionSpec
 from gui.options import AppOptions
+from gui.qt.forget_secret import ForgetSecretButton
 from gui.qt.theme import text_style
 from gui.qt.workers import TaskRegistry
 
@@ -60,6 +61,7 @@ class EnvironmentInfo:
     default_region: str | None
     keyring: BackendStatus
     problem: UserMessage | None = None
+    saved: ConnectionSpec | None = None  # the remembered connection, when asked for
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class ConnectRequest:
     store: SecretStore
     typed_secret: str | None = None
     persist_secret: bool = False
+    keep_secret: bool = True  # False for "Test connection": the typed secret is used, not kept
     prebuilt: Connection | None = None
     known_regions: tuple[str, ...] = ()
 
@@ -80,8 +83,17 @@ class ConnectOutcome:
     note: str = ""
 
 
-def load_environment(cancel: Any, progress: Any, store: SecretStore) -> EnvironmentInfo:
-    """Profiles, their kinds and regions, the Rekognition regions, the keyring status (worker thread)."""
+def load_environment(
+    cancel: Any, progress: Any, store: SecretStore, paths: AppPaths | None = None
+) -> EnvironmentInfo:
+    """Profiles, their kinds and regions, the Rekognition regions, the keyring status and (given
+    ``paths``) the remembered connection from the settings file (worker thread)."""
+    saved = None
+    if paths is not None:
+        try:
+            saved = load_last_connection(paths)
+        except Exception:  # a settings problem must never stop the window
+            log.exception("Could not read the last connection")
     problem = None
     profiles: list[tuple[str, str, str | None]] = []
     try:
@@ -89,25 +101,25 @@ def load_environment(cancel: Any, progress: Any, store: SecretStore) -> Environm
             profiles.append((name, core.profile_kind(name), core.profile_region(name)))
     except KnownError as exc:
         problem = exc.message
-    return EnvironmentInfo(profiles, core.rekognition_video_regions(), core.default_region(), store.status(), problem)
+    return EnvironmentInfo(
+        profiles, core.rekognition_video_regions(), core.default_region(), store.status(), problem, saved
+    )
 
 
 def connect(cancel: Any, progress: Any, req: ConnectRequest) -> ConnectOutcome:
-    """Keep a typed secret (keyring or session), build the connection, test it (worker thread)."""
+    """Build the connection, test it, and only then keep a typed secret (worker thread).
+
+    A typed secret that AWS refuses (a typo: SignatureDoesNotMatch) is never kept: the saved one stays.
+    """
     spec = req.spec
     kept = None
     note = ""
     conn = req.prebuilt
+    typed = req.typed_secret if conn is None and spec.source == "access_key" and spec.access_key_id else None
     if conn is None:
         secret = None
         if spec.source == "access_key" and spec.access_key_id:
-            if req.typed_secret:
-                try:
-                    kept = req.store.save(spec.access_key_id, req.typed_secret, persist=req.persist_secret)
-                except KnownError as exc:
-                    kept = req.store.save(spec.access_key_id, req.typed_secret, persist=False)
-                    note = f"{exc.message.text} The secret is kept for this session only."
-            secret = req.store.get(spec.access_key_id)
+            secret = typed or req.store.get(spec.access_key_id)
         conn = Connection(spec, secret_access_key=secret)
     try:
         identity = conn.test_connection()
@@ -120,6 +132,12 @@ def connect(cancel: Any, progress: Any, req: ConnectRequest) -> ConnectOutcome:
                     "Pick a region from the list, e.g. us-east-1.",
                 ) from exc
         raise
+    if typed and spec.access_key_id and req.keep_secret:
+        try:
+            kept = req.store.save(spec.access_key_id, typed, persist=req.persist_secret)
+        except KnownError as exc:
+            kept = req.store.save(spec.access_key_id, typed, persist=False)
+            note = f"{exc.message.text} The secret is kept for this session only."
     return ConnectOutcome(conn, identity, kept, note)
 
 
@@ -158,14 +176,15 @@ class ConnectionPanel(QWidget):
         self._sandbox_mode = False
         self._pending_connect = False
         self._closing = False
+        self._auto_connect = auto_connect
+        self._saved: ConnectionSpec | None = None
+        self._restore_pending = True  # the remembered connection comes with the environment (worker)
         self._build()
 
-        restored = self._initial_spec()
+        restored = self._initial_spec()  # the command-line options, until the settings are read
         if restored is not None:
             self._fill(restored)
         self._on_source_changed()
-        # reconnect to what worked last time (or what the command line asked for), never in demo mode
-        self._pending_connect = auto_connect and not options.demo and restored is not None
         QTimer.singleShot(0, self, self.reload_environment)
 
     # ---- widgets ---------------------------------------------------------------------------------
@@ -236,6 +255,8 @@ class ConnectionPanel(QWidget):
         self.rememberSecretCheck.setObjectName("rememberSecretCheck")
         self.rememberSecretCheck.setChecked(True)
         form.addRow("", self.rememberSecretCheck)
+        self.forgetSecretButton = ForgetSecretButton(self.store, self.accessKeyEdit.text, self.tasks, self)
+        form.addRow("", self.forgetSecretButton)
         self.keyringStatusLabel = QLabel(self)
         self.keyringStatusLabel.setObjectName("keyringStatusLabel")
         self.keyringStatusLabel.setWordWrap(True)
@@ -278,6 +299,7 @@ class ConnectionPanel(QWidget):
         self.statusLabel.setWordWrap(True)
         self.statusLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.statusLabel)
+        self.forgetSecretButton.message.connect(self.statusLabel.setText)
 
         for signal in (self.sourceCombo.currentIndexChanged, self.endpointEdit.textEdited):
             signal.connect(self._on_user_edit)
@@ -286,11 +308,6 @@ class ConnectionPanel(QWidget):
 
     def _initial_spec(self) -> ConnectionSpec | None:
         """Command-line options win over the remembered connection."""
-        try:
-            self._saved = load_last_connection(self.paths)
-        except Exception:  # a settings problem must never stop the window
-            log.exception("Could not read the last connection")
-            self._saved = None
         spec = self._saved
         o = self.options
         if o.profile or o.region or o.endpoint_url:
@@ -350,6 +367,7 @@ class ConnectionPanel(QWidget):
         keyed = source == "access_key"
         for w in (self.accessKeyEdit, self.secretKeyEdit):
             self.form.setRowVisible(w, keyed)
+        self.form.setRowVisible(self.forgetSecretButton, keyed and not self._sandbox_mode)
         # the sandbox's dummy key needs no keyring: do not alarm the demo user about one
         self.form.setRowVisible(self.rememberSecretCheck, keyed and not self._sandbox_mode)
         self.form.setRowVisible(
@@ -377,11 +395,21 @@ class ConnectionPanel(QWidget):
     def reload_environment(self) -> None:
         if self._closing:
             return
-        self._run(load_environment, self.store, on_result=self._on_environment)
+        paths = self.paths if self._restore_pending else None
+        self._run(load_environment, self.store, paths, on_result=self._on_environment)
 
     @Slot(object)
     def _on_environment(self, env: EnvironmentInfo) -> None:
         self._env = env
+        if self._restore_pending:
+            self._restore_pending = False
+            self._saved = env.saved
+            restored = self._initial_spec()
+            if restored is not None and self._conn is None and not self._sandbox_mode:
+                self._fill(restored)
+                self._on_source_changed()
+            # reconnect to what worked last time (or what the command line asked for), never in demo mode
+            self._pending_connect = self._auto_connect and not self.options.demo and restored is not None
         current = self.profileCombo.currentData()
         self.profileCombo.clear()
         for name, kind, region in env.profiles:
@@ -453,6 +481,7 @@ class ConnectionPanel(QWidget):
             self.store,
             typed_secret=typed or None,
             persist_secret=persist,
+            keep_secret=apply,
             prebuilt=prebuilt,
             known_regions=tuple(self._env.regions) if self._env else (),
         )

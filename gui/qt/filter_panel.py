@@ -14,6 +14,8 @@ Wiring for the main window::
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -23,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.errors import KnownError
+from gui.core.errors import KnownError, UserMessage
 from gui.core.paths import AppPaths
-from gui.core.presets import Preset, PresetStore
-from gui.core.settings import load_job_state, save_job_state
+from gui.core.presets import LoadReport, Preset, PresetStore
+from gui.core.settings import JobState, load_job_state, save_job_state
 from gui.core.taxonomy import Taxonomy, load_taxonomy
 from gui.core.types import JobSettings, S3Object
 from gui.core.validation import settings_problems
@@ -35,14 +37,35 @@ from gui.qt.job_settings import JobSettingsWidget
 from gui.qt.message_bar import MessageBar
 from gui.qt.presets_bar import PresetDialogs, PresetsBar
 from gui.qt.request_preview import RequestPreview
+from gui.qt.workers import TaskRegistry
 
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 1000
 
 
+@dataclass(frozen=True)
+class SavedState:
+    """What the panel reads from disk at start: the user's presets and the last used settings."""
+
+    store: PresetStore
+    report: LoadReport
+    job_state: JobState
+
+
+def load_saved_state(cancel: Any, progress: Any, paths: AppPaths, taxonomy: Taxonomy) -> SavedState:
+    """Read the presets folder and the settings file (worker thread: files may be large or hostile)."""
+    store = PresetStore(paths, taxonomy)
+    report = store.load()
+    return SavedState(store, report, load_job_state(paths, taxonomy))
+
+
 class FilterPanel(QWidget):
+    """Presets and settings are read on a worker; until then the built-in presets are offered and
+    ``is_loaded()`` is False (``loaded`` is emitted once they are in)."""
+
     settingsChanged = Signal()
+    loaded = Signal()
 
     def __init__(
         self,
@@ -57,10 +80,11 @@ class FilterPanel(QWidget):
         self.setObjectName("filterPanel")
         self.paths = paths
         self.taxonomy = taxonomy or load_taxonomy()
-        self.store = PresetStore(paths, self.taxonomy)
-        report = self.store.load()
+        self.store = PresetStore(paths, self.taxonomy)  # the built-in presets until the folder is read
         self._restoring = True
         self._save_failed = False
+        self._loaded = False
+        self._touched = False  # the user changed something before the saved state arrived
 
         self.presets_bar = PresetsBar(self.store, self.current_settings, self, dialogs=dialogs)
         self.message_bar = MessageBar("filterPanelMessage", "info", self)
@@ -100,13 +124,43 @@ class FilterPanel(QWidget):
         self.presets_bar.presetsChanged.connect(self._on_presets_changed)
         self.presets_bar.message.connect(self.show_message)
 
-        notes = self._restore()
+        self._restoring = False
+        self._refresh()
+        self.presets_bar.setEnabled(False)
+        self.tasks = TaskRegistry(self, max_threads=1, name="filterPanelTasks")
+        self.tasks.run(load_saved_state, paths, self.taxonomy, on_result=self._on_saved_state,
+                       on_error=self._on_saved_state_error)
+
+    def is_loaded(self) -> bool:
+        return self._loaded
+
+    @Slot(object)
+    def _on_saved_state(self, saved: SavedState) -> None:
+        self.store = saved.store
+        self.presets_bar.store = saved.store
+        report = saved.report
+        self._restoring = True
+        try:
+            notes = self._restore(saved.job_state)
+        finally:
+            self._restoring = False
+        self._finish_loading()
         problems = report.problems
         if problems or report.notices or notes:
             level = "warning" if problems else "info"
             self.show_message("\n".join([*problems, *report.notices, *notes]), level)
-        self._restoring = False
+
+    @Slot(object)
+    def _on_saved_state_error(self, message: UserMessage) -> None:
+        self._finish_loading()
+        self.show_message(f"Saved presets and settings could not be read: {message}", "warning")
+
+    def _finish_loading(self) -> None:
+        self._loaded = True
+        self.presets_bar.setEnabled(True)
         self._refresh()
+        self.settingsChanged.emit()  # the restored settings replace the defaults shown until now
+        self.loaded.emit()
 
     # ---- contract with the main window --------------------------------------------------------------
     def current_settings(self) -> JobSettings:
@@ -135,6 +189,8 @@ class FilterPanel(QWidget):
     def save_state(self) -> None:
         """Persist the last used preset and settings (atomic; safe to call often)."""
         self._save_timer.stop()
+        if not self._loaded:  # the saved state is not read yet: never overwrite it with defaults
+            return
         try:
             save_job_state(self.paths, self.current_preset_name(), self.current_settings())
         except KnownError as exc:
@@ -168,9 +224,11 @@ class FilterPanel(QWidget):
             self._restoring = False
         return notes
 
-    def _restore(self) -> list[str]:
-        state = load_job_state(self.paths, self.taxonomy)
+    def _restore(self, state: JobState) -> list[str]:
         notes = list(state.notices)
+        if self._touched:  # what the user did meanwhile wins over the last session's settings
+            self.presets_bar.select(self.presets_bar.current_name())
+            return notes
         preset = self.store.get(state.preset_name) if state.preset_name else None
         if state.preset_name and preset is None:
             notes.append(f"The last used preset '{state.preset_name}' no longer exists.")
@@ -203,6 +261,7 @@ class FilterPanel(QWidget):
     def _on_changed(self) -> None:
         if self._restoring:
             return
+        self._touched = True
         self._refresh()
         self.settingsChanged.emit()
         self._save_timer.start()

@@ -6,7 +6,6 @@ slot. The confirmation's text comes from :func:`gui.core.duplicates.confirmation
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -28,6 +27,7 @@ from gui.core.duplicates import ConfirmationText
 from gui.core.engine import JobPreferences
 from gui.core.types import JobSettings
 from gui.qt.job_feed import setup_queue
+from gui.qt.text import rich, shown
 from gui.qt.workers import TaskRegistry
 
 
@@ -91,10 +91,10 @@ def submit_confirmation_box(text: ConfirmationText, parent: QWidget) -> QMessage
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle(text.title)
     box.setTextFormat(Qt.TextFormat.RichText)  # escaped below: keys and preset names are never markup
-    paragraphs = [f"<b>{html.escape(text.headline)}</b>", *(html.escape(p) for p in text.body)]
+    paragraphs = [f"<b>{rich(text.headline)}</b>", *(rich(p) for p in text.body)]  # bidi isolated too
     box.setText("<br><br>".join(paragraphs))
     if text.videos:
-        box.setDetailedText("\n".join(text.videos))
+        box.setDetailedText("\n".join(shown(v) for v in text.videos))
     go = box.addButton(text.accept, QMessageBox.ButtonRole.AcceptRole)
     go.setObjectName("confirmSubmitButton")
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)

@@ -27,6 +27,7 @@ from gui.core.cost import format_duration
 from gui.core.jobstates import Action, JobStatus, allowed_actions
 from gui.core.jobstore import JobRecord, Scope
 from gui.qt.table_model import FlatTableModel
+from gui.qt.text import plain_tooltip, shown
 
 JobRole = Qt.ItemDataRole.UserRole + 1  # the JobRecord behind a row
 SortRole = Qt.ItemDataRole.UserRole + 2  # a value that sorts naturally (times as numbers)
@@ -133,9 +134,9 @@ class JobTableModel(FlatTableModel):
 
     def _display(self, r: JobRecord, col: int) -> str:
         if col == VIDEO:
-            return r.video_uri
+            return shown(r.video_uri)
         if col == PRESET:
-            return r.preset or "Custom"
+            return shown(r.preset) if r.preset else "Custom"
         if col == SUBMITTED:
             return datetime.fromtimestamp(r.submitted_at).strftime("%Y-%m-%d %H:%M:%S")
         if col == STATUS:
@@ -145,7 +146,7 @@ class JobTableModel(FlatTableModel):
         if col == JOB_ID:
             return r.job_id or ""
         if col == JOB_TAG:
-            return r.job_tag or ""
+            return shown(r.job_tag or "")
         if col == LABELS:
             return "" if r.label_count is None else str(r.label_count)
         return ""
@@ -163,11 +164,11 @@ class JobTableModel(FlatTableModel):
 
     def _tooltip(self, r: JobRecord, col: int) -> str | None:
         if col == STATUS:
-            return f"{r.status.label}: {r.status_message}" if r.status_message else r.status.label
+            return plain_tooltip(f"{r.status.label}: {shown(r.status_message)}") if r.status_message else r.status.label
         if col == VIDEO:
-            return r.video_uri + (f"\n{r.status_message}" if r.status_message else "")
+            return plain_tooltip(shown(r.video_uri) + (f"\n{shown(r.status_message)}" if r.status_message else ""))
         if col == JOB_ID and r.job_id:
-            return f"{r.job_id}\nClientRequestToken {r.client_token}"
+            return plain_tooltip(f"{shown(r.job_id)}\nClientRequestToken {r.client_token}")
         if col == LABELS:
             return "Distinct labels found (after fetching the results)" if r.label_count is not None else (
                 "Results not fetched yet" if r.status is JobStatus.SUCCEEDED else None
@@ -349,14 +350,14 @@ def job_details(record: JobRecord | None, selected: int) -> str:
     """The line under the job list: the selected job's state and, above all, why it failed."""
     if record is None:
         return "" if not selected else f"{selected:,} jobs selected."
-    parts = [f"{record.status.value.replace('_', ' ').capitalize()}: {record.video_uri}"]
+    parts = [f"{record.status.value.replace('_', ' ').capitalize()}: {shown(record.video_uri)}"]
     if record.job_id:
-        parts.append(f"JobId {record.job_id}")
+        parts.append(f"JobId {shown(record.job_id)}")
     if record.preset:
-        parts.append(f"preset {record.preset}")
+        parts.append(f"preset {shown(record.preset)}")
     if record.request.get("JobTag"):
-        parts.append(f"JobTag {record.request['JobTag']}")
+        parts.append(f"JobTag {shown(str(record.request['JobTag']))}")
     text = " · ".join(parts)
     if record.status_message:
-        text += f"\n{record.status_message}"
+        text += f"\n{shown(record.status_message)}"
     return text

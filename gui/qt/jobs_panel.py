@@ -52,6 +52,7 @@ from gui.qt.job_model import (
 )
 from gui.qt.job_results import ResultsWindows
 from gui.qt.job_submit import SubmitFlow, submission_refusal
+from gui.qt.text import shown
 from gui.qt.workers import TaskRegistry
 
 if TYPE_CHECKING:
@@ -207,6 +208,7 @@ class JobsPanel(QWidget):
         self.problemLabel = QLabel(self.problemBar)
         self.problemLabel.setObjectName("jobsProblem")
         self.problemLabel.setWordWrap(True)
+        self.problemLabel.setTextFormat(Qt.TextFormat.PlainText)  # AWS messages, keys
         bar.addWidget(self.problemLabel, 1)
         self.resumeButton = QPushButton("Resume", self.problemBar)
         self.resumeButton.setObjectName("resumeJobsButton")
@@ -341,6 +343,7 @@ class JobsPanel(QWidget):
             box = QMessageBox(QMessageBox.Icon.Warning, "Job list", store.problem, QMessageBox.StandardButton.Ok,
                               self)
             box.setObjectName("jobStoreProblem")
+            box.setTextFormat(Qt.TextFormat.PlainText)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
@@ -391,6 +394,7 @@ class JobsPanel(QWidget):
         self._notify(ended_notice(ended), tray=True, failed=any(r.status is JobStatus.FAILED for r in ended))
 
     def _notify(self, text: str, *, tray: bool, failed: bool = False) -> None:
+        text = shown(text)  # keys and AWS messages: control and bidi characters visible
         self.statusMessage.emit(text)
         window = self.window()
         if isinstance(window, QMainWindow):
@@ -449,6 +453,7 @@ class JobsPanel(QWidget):
     def _refuse(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("submitRefused")
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

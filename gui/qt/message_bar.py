@@ -32,6 +32,7 @@ class MessageBar(QWidget):
         self.label = QLabel(self)
         self.label.setObjectName(object_name)
         self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # messages name presets, labels, files
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dismiss_button = QToolButton(self)
         self.dismiss_button.setText("✕")

@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from gui.core.errors import KnownError
 from gui.core.presets import Preset, PresetExists, PresetStore, export_settings
+from gui.core.safetext import safe_file_name
 from gui.core.types import JobSettings
+from gui.qt.text import plain_message_box, shown
 from gui.qt.theme import text_style
 
 
@@ -34,10 +36,9 @@ class PresetDialogs:
     """The questions the bar asks. Subclass (or pass another object with these methods) in tests."""
 
     def confirm(self, parent: QWidget, title: str, text: str) -> bool:
-        answer = QMessageBox.question(
-            parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-        )
-        return answer == QMessageBox.StandardButton.Yes
+        box = plain_message_box(QMessageBox.Icon.Question, title, text,
+                                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def ask_text(self, parent: QWidget, title: str, prompt: str, default: str = "") -> str | None:
         text, ok = QInputDialog.getText(parent, title, prompt, text=default)
@@ -148,7 +149,7 @@ class PresetsBar(QWidget):
             for preset in presets:
                 if not preset.builtin and self.combo.count() and self._is_builtin_row(self.combo.count() - 1):
                     self.combo.insertSeparator(self.combo.count())
-                self.combo.addItem(preset.name, preset.name)
+                self.combo.addItem(shown(preset.name), preset.name)
                 row = self.combo.count() - 1
                 if preset.builtin:
                     self.combo.setItemData(row, italic, Qt.ItemDataRole.FontRole)
@@ -339,7 +340,7 @@ class PresetsBar(QWidget):
     def export_current(self) -> Path | None:
         """Export what is on screen, under the current preset's name (or 'My settings')."""
         name = self.current_name() or "My settings"
-        path = self.dialogs.save_path(self, f"{name}.json")
+        path = self.dialogs.save_path(self, safe_file_name(name, ".json", default="preset"))
         if path is None:
             return None
         try:

@@ -28,6 +28,7 @@ from PySide6.QtCore import (
 
 from gui.core.errors import UserMessage
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, Detection, LabelSummary, ResultsStore
+from gui.qt.text import plain_tooltip
 from gui.qt.timeline import format_ms
 from gui.qt.workers import TaskRegistry
 
@@ -122,8 +123,8 @@ class LabelSummaryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT if 1 <= col <= 5 else _LEFT
         if role == Qt.ItemDataRole.ToolTipRole and col in (0, 6):
-            return (f"{item.label}\nCategories: {', '.join(item.categories) or '—'}"
-                    f"\nParents: {', '.join(item.parents) or '—'}")
+            return plain_tooltip(f"{item.label}\nCategories: {', '.join(item.categories) or '—'}"
+                                 f"\nParents: {', '.join(item.parents) or '—'}")
         return None
 
 
@@ -421,7 +422,7 @@ def _tooltip(d: Detection) -> str:
         )
     if len(d.instances) > 10:
         lines.append(f"… and {len(d.instances) - 10} more instances")
-    return "\n".join(lines)
+    return plain_tooltip("\n".join(lines))
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ record). The models live in :mod:`gui.qt.results_models`.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +42,9 @@ from gui.core.moments import moment_ms
 from gui.core.palette import label_color
 from gui.core.results_fetch import FetchProgress
 from gui.core.results_store import SEGMENTS, TIMESTAMPS, LabelSummary, ResultsStore, ResultSummary
+from gui.core.safetext import safe_file_name
 from gui.core.types import ClientFactory
+from gui.qt import text as ui_text
 from gui.qt.frame_view import FrameView
 from gui.qt.label_thumbnails import EXTRA_WIDTH, attach_thumbnails
 from gui.qt.results_models import DetectionsModel, LabelFilterProxy, LabelSummaryModel
@@ -66,8 +67,7 @@ def default_save_dialog(parent: QWidget, caption: str, suggested: str, name_filt
 
 def suggested_file_name(video_uri: str, job_id: str, fmt: str) -> str:
     stem = Path(video_uri.rstrip("/").rsplit("/", 1)[-1] or "results").stem or "results"
-    stem = re.sub(r"[^\w.-]+", "_", stem)
-    return f"{stem}-labels-{job_id[:8]}{FORMAT_SUFFIXES[fmt]}"
+    return safe_file_name(f"{stem}-labels-{job_id[:8]}", FORMAT_SUFFIXES[fmt], default="results")
 
 
 @dataclass(frozen=True)
@@ -639,7 +639,7 @@ class ResultsView(QWidget):
     def _update_title(self) -> None:
         s = self.summary
         video = self.video_uri or (s.video_uri if s else "")
-        parts = [f"<b>{_html(video or 'Video')}</b>", f"job {_html(self.job_id)}"]
+        parts = [f"<b>{ui_text.rich(video or 'Video')}</b>", f"job {ui_text.rich(self.job_id)}"]
         if s is not None:
             meta = s.video_metadata
             if meta.get("DurationMillis"):
@@ -655,7 +655,7 @@ class ResultsView(QWidget):
                 parts.append(f"label model {_html(s.label_model_version)}")
         self.titleLabel.setText(" · ".join(parts))
         if video:
-            self.setWindowTitle(f"Labels — {video}")
+            self.setWindowTitle(f"Labels — {ui_text.shown(video)}")
 
     def _update_captions(self) -> None:
         shown, total = self.summaryProxy.rowCount(), self.summaryModel.rowCount()

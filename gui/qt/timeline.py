@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEve
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
 from gui.core.palette import PALETTE
+from gui.qt.text import plain_tooltip
 
 DEFAULT_BINS = 2048
 DEFAULT_MAX_ROWS = 200
@@ -488,7 +489,7 @@ class TimelineWidget(QAbstractScrollArea):
             pos = event.pos()  # type: ignore[attr-defined]
             text = self.describe(pos)
             if text:
-                QToolTip.showText(event.globalPos(), text, self.viewport())  # type: ignore[attr-defined]
+                QToolTip.showText(event.globalPos(), plain_tooltip(text), self.viewport())  # type: ignore[attr-defined]
             else:
                 QToolTip.hideText()
                 event.ignore()

@@ -109,11 +109,11 @@ def test_last_connection_is_restored_and_reconnects_with_the_keyring(qtbot, path
 
     panel = ConnectionPanel(paths, AppOptions(), secret_store=SecretStore())  # a fresh start
     qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.connectionChanged, timeout=WAIT) as blocker:
+        pass  # auto-connect from the restored settings (read on a worker), the secret read from the keyring
     assert panel.source() == "access_key"
     assert panel.accessKeyEdit.text() == KEY_ID and panel.secretKeyEdit.text() == ""
     assert panel.endpointEdit.text() == sandbox.endpoint_url
-    with qtbot.waitSignal(panel.connectionChanged, timeout=WAIT) as blocker:
-        pass  # auto-connect from the restored settings, the secret read from the keyring
     assert blocker.args[0].spec == first.current_connection().spec
     assert panel.regionCombo.currentText() == "eu-west-1"
 

@@ -188,6 +188,7 @@ def test_request_preview_json_and_cli_agree(qtbot):
 def _panel(qtbot, paths, dialogs=None) -> FilterPanel:
     panel = FilterPanel(paths, dialogs=dialogs)
     qtbot.addWidget(panel)
+    qtbot.waitUntil(panel.is_loaded)  # presets and settings are read on a worker
     return panel
 
 
