@@ -331,6 +331,14 @@ class DetectionsModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
         self.blockLoaded.emit(block)
 
+    def row_of(self, detection_id: int) -> int | None:
+        """The row showing detection ``detection_id`` under the current query and sort; None when it is not
+        shown (the search hides it)."""
+        try:
+            return self._ids.index(detection_id)
+        except ValueError:
+            return None
+
     def detection(self, row: int) -> Detection | None:
         """The detection at ``row`` if its block is loaded (else None, and the block is requested)."""
         if not (0 <= row < len(self._ids)):

@@ -103,6 +103,17 @@ def _fetch_task(
     return summary
 
 
+def _matching_detection(cancel: Any, progress: Any, store: ResultsStore, job_id: str, aggregation: str, label: str,
+                        ms: int | None) -> int | None:
+    """The id of ``label``'s detection nearest ``ms`` (None: its highest-confidence one), for selecting it."""
+    found = [d for d in store.detections(job_id, aggregation, search=label) if d.label == label]
+    if not found:
+        return None
+    if ms is None:
+        return max(found, key=lambda d: d.confidence).id
+    return min(found, key=lambda d: abs(moment_ms(d, aggregation) - ms)).id
+
+
 def _export_task(
     cancel: Any, progress: Any, store: ResultsStore, job_id: str, fmt: str, path: str, aggregation: str,
     search: str = "",
@@ -616,6 +627,7 @@ class ResultsView(QWidget):
             if item is not None:
                 self.timeline.set_marker(item.label, item.first_ms)
                 self.frameView.show_best(item.label)
+                self.select_detection(item.label)
 
     @Slot(QModelIndex, QModelIndex)
     def _on_detection_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -629,6 +641,27 @@ class ResultsView(QWidget):
         self.timeline.set_marker(label, ms)
         self._set_status(f"{label} at {format_ms(ms)}")
         self.frameView.show_at(ms, label)
+        self.select_detection(label, ms)
+
+    def select_detection(self, label: str, ms: int | None = None) -> None:
+        """Select (and show) ``label``'s detection nearest ``ms`` in the detections table — its
+        highest-confidence one when ``ms`` is None. The look-up runs on a task."""
+        self.tasks.run(_matching_detection, self.store, self.job_id, self.aggregation, label, ms,
+                       on_result=self._on_matching_detection, on_error=self._on_background_error)
+
+    @Slot(object)
+    def _on_matching_detection(self, detection_id: int | None) -> None:
+        row = self.detectionsModel.row_of(detection_id) if detection_id is not None else None
+        if row is None:
+            return
+        index = self.detectionsModel.index(row, 0)
+        selection = self.detectionsTable.selectionModel()
+        selection.blockSignals(True)  # the frame view and the marker already show this moment
+        self.detectionsTable.setCurrentIndex(index)
+        self.detectionsTable.selectRow(row)
+        selection.blockSignals(False)
+        self.detectionsTable.viewport().update()
+        self.detectionsTable.scrollTo(index)
 
     @Slot(int)
     def _on_detections_counted(self, rows: int) -> None:

@@ -297,3 +297,23 @@ def test_exports_follow_the_umask(qtbot, cached, tmp_path, results_pool, wait_po
     finally:
         os.umask(old)
     assert (tmp_path / "u.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_timeline_click_or_a_summary_row_selects_the_matching_detection(qtbot, cached, results_pool, wait_pool):
+    store, job_id = cached
+    view = _open_cached(qtbot, store, job_id, results_pool)
+    detections = store.detections(job_id)
+    target = detections[len(detections) // 2]
+    view._on_timeline_clicked(target.label, target.timestamp_ms)
+
+    def selected():
+        rows = view.detectionsTable.selectionModel().selectedRows()
+        return view.detectionsModel.detection(rows[0].row()) if rows else None
+
+    qtbot.waitUntil(lambda: selected() is not None and selected().label == target.label, timeout=10_000)
+    assert selected().timestamp_ms == target.timestamp_ms
+    best = max((d for d in detections if d.label == detections[0].label), key=lambda d: d.confidence)
+    row = next(r for r in range(view.summaryProxy.rowCount())
+               if view.summaryProxy.index(r, 0).data() == detections[0].label)
+    view.summaryTable.selectRow(row)
+    qtbot.waitUntil(lambda: selected() is not None and selected().id == best.id, timeout=10_000)
