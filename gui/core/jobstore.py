@@ -29,7 +29,14 @@ from typing import Any
 from gui.core.errors import KnownError
 from gui.core.jobstates import JobStatus
 from gui.core.request import build_start_request
-from gui.core.sqlite_store import BUSY_TIMEOUT_MS, LOCK_RETRY_SECONDS, Migration, Schema, SQLiteFile
+from gui.core.sqlite_store import (
+    BUSY_TIMEOUT_MS,
+    LOCK_RETRY_SECONDS,
+    Migration,
+    OpenedFile,
+    Schema,
+    SQLiteFile,
+)
 from gui.core.types import JobSettings, LabelFilters, NotificationChannel
 
 log = logging.getLogger(__name__)
@@ -304,7 +311,7 @@ class JobStoreError(KnownError):
 # ----------------------------------------------------------------------------------------------------------
 
 
-class JobStore:
+class JobStore(OpenedFile):
     """Thread-safe (one connection behind a lock); several processes may open the same file.
 
     Open with ``JobStore(path)``; check :attr:`problem` (a message when a corrupt file was kept aside).
@@ -328,20 +335,6 @@ class JobStore:
             self.path, _schema(), busy_timeout_ms=busy_timeout_ms, lock_retry_seconds=lock_retry_seconds
         )
         self._conn: sqlite3.Connection | None = self._file.open()
-
-    @property
-    def problem(self) -> str | None:
-        """A message when a corrupt file was kept aside on opening (None: all well)."""
-        return self._file.problem
-
-    @property
-    def kept_aside(self) -> Path | None:
-        return self._file.kept_aside
-
-    @property
-    def backup(self) -> Path | None:
-        """The copy made before migrating an older file, if any."""
-        return self._file.backup
 
     def close(self) -> None:
         with self._lock:

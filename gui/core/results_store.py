@@ -32,7 +32,7 @@ from typing import Any
 
 from gui.core import library_index
 from gui.core.errors import KnownError
-from gui.core.sqlite_store import Migration, Schema, SQLiteFile
+from gui.core.sqlite_store import Migration, OpenedFile, Schema, SQLiteFile
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ class _ThreadConnection(threading.local):
     conn: sqlite3.Connection | None = None  # the calling thread's connection, opened on first use
 
 
-class ResultsStore:
+class ResultsStore(OpenedFile):
     """SQLite cache of label-detection results, opened through :class:`gui.core.sqlite_store.SQLiteFile`.
 
     Opening a file that is not a database keeps it aside (``<name>.corrupt-<timestamp>``) and starts
@@ -258,20 +258,6 @@ class ResultsStore:
         self._lock = threading.Lock()
         self._closed = False
         self._adopt(self._file.open())
-
-    @property
-    def problem(self) -> str | None:
-        """A message when a corrupt file was kept aside on opening (None: all well)."""
-        return self._file.problem
-
-    @property
-    def kept_aside(self) -> Path | None:
-        return self._file.kept_aside
-
-    @property
-    def backup(self) -> Path | None:
-        """The copy made before migrating an older file, if any."""
-        return self._file.backup
 
     # -- connections ------------------------------------------------------------------------------------
 

@@ -423,3 +423,23 @@ def _rollback(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
     except sqlite3.Error:
         pass  # no transaction left (SQLite already rolled it back)
+
+
+class OpenedFile:
+    """What every store says about the file it opened through its :class:`SQLiteFile` (``self._file``)."""
+
+    _file: SQLiteFile
+
+    @property
+    def problem(self) -> str | None:
+        """A message when a corrupt file was kept aside on opening (None: all well)."""
+        return self._file.problem
+
+    @property
+    def kept_aside(self) -> Path | None:
+        return self._file.kept_aside
+
+    @property
+    def backup(self) -> Path | None:
+        """The copy made before migrating an older file, if any."""
+        return self._file.backup
