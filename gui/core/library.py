@@ -260,13 +260,21 @@ def _with_moments(conn: sqlite3.Connection, videos: list[VideoMatch], compiled: 
 _VIDEO_COLUMNS = "job_id, bucket, key, duration_ms, analysed_at, label_count, preset, settings, aggregation"
 
 
+class _ThreadConnections(threading.local):
+    conn: sqlite3.Connection | None = None  # the calling thread's connection for short queries
+    idle: list[sqlite3.Connection]  # its readers between streams
+
+    def __init__(self) -> None:
+        self.idle = []
+
+
 class Library:
     """Search and upkeep over the index in a results cache (open the :class:`ResultsStore` first: its
     migration creates the tables). Thread-safe: each thread gets its own connection."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._local = _ThreadConnections()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
@@ -275,24 +283,27 @@ class Library:
         """The library of an open :class:`gui.core.results_store.ResultsStore`."""
         return cls(store.path)
 
-    def _db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA busy_timeout = 10000")
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        with self._lock:
+            self._connections.append(conn)
         return conn
+
+    def _db(self) -> sqlite3.Connection:
+        if self._local.conn is None:
+            self._local.conn = self._connect()
+        return self._local.conn
 
     def release_connection(self) -> None:
         """Close the calling thread's connections (call it when a short-lived thread ends)."""
-        for idle in self._local.__dict__.pop("idle", []):
+        idle_readers, self._local.idle = self._local.idle, []
+        for idle in idle_readers:
             with self._lock:
                 if idle in self._connections:
                     self._connections.remove(idle)
             idle.close()
-        conn = getattr(self._local, "conn", None)
+        conn = self._local.conn
         if conn is not None:
             self._local.conn = None
             with self._lock:
@@ -308,7 +319,7 @@ class Library:
                 conn.close()
             except sqlite3.Error:  # pragma: no cover - closing a broken handle
                 pass
-        self._local = threading.local()
+        self._local = _ThreadConnections()
 
     # -- search -----------------------------------------------------------------------------------------
 
@@ -380,14 +391,9 @@ class Library:
     def _take_reader(self) -> sqlite3.Connection:
         """A connection of this thread for one stream (a stream holds it until it ends; streams open at
         the same time get one each). Reused: opening one costs more than a typical search."""
-        idle: list[sqlite3.Connection] = self._local.__dict__.setdefault("idle", [])
-        if idle:
-            return idle.pop()
-        conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 10000")
-        with self._lock:
-            self._connections.append(conn)
-        return conn
+        if self._local.idle:
+            return self._local.idle.pop()
+        return self._connect()
 
     def _give_back(self, reader: sqlite3.Connection) -> None:
         try:
@@ -395,7 +401,7 @@ class Library:
                 reader.execute("COMMIT")
         except sqlite3.Error:
             return
-        self._local.__dict__.setdefault("idle", []).append(reader)
+        self._local.idle.append(reader)
 
     def moments(self, job_id: str, labels: Sequence[str] | None = None) -> list[Moment]:
         """Every moment of a job (or of ``labels``), by start time."""
