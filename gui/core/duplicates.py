@@ -46,7 +46,7 @@ class EnqueuePlan:
 
 def _job_for(video: S3Object, settings: JobSettings, scope: Scope, preset: str | None) -> NewJob:
     return new_job(video.bucket, video.key, settings, scope, preset=preset, version_id=video.version_id,
-                   size=video.size or None)
+                   size=video.size or None, etag=video.etag)
 
 
 def plan_jobs(

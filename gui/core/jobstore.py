@@ -41,7 +41,7 @@ from gui.core.types import JobSettings, LabelFilters, NotificationChannel
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Migrations (see gui.core.sqlite_store.Schema): _MIGRATIONS[n] turns a version-n database into n+1.
 _MIGRATIONS: dict[int, Migration] = {
@@ -108,6 +108,9 @@ def _fill_dedupe_keys(conn: sqlite3.Connection) -> None:
 
 
 _MIGRATIONS[2] = _fill_dedupe_keys
+# v4: the video's ETag when it was queued (from the listing or a HEAD), so frames read later are of the
+# object the job analysed (If-Match); older rows keep NULL and fall back to size and submission time.
+_MIGRATIONS[3] = "ALTER TABLE jobs ADD COLUMN etag TEXT;"
 
 
 def _schema() -> Schema:
@@ -156,6 +159,7 @@ class NewJob:
     notification_json: str | None
     scope: Scope
     dedupe_key: str
+    etag: str | None = None  # without quotes, as listings give it
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,7 @@ class JobRecord:
     claimed_by: str | None
     lease_until: float | None
     dedupe_key: str
+    etag: str | None
 
     @property
     def scope(self) -> Scope:
@@ -275,6 +280,7 @@ def new_job(
     preset: str | None = None,
     version_id: str | None = None,
     size: int | None = None,
+    etag: str | None = None,
     token: str | None = None,
 ) -> NewJob:
     """A job ready for the store, with its own ClientRequestToken and its exact request parameters."""
@@ -294,6 +300,7 @@ def new_job(
         notification_json=json.dumps(notification, sort_keys=True) if notification else None,
         scope=scope,
         dedupe_key=dedupe_key(scope, request),
+        etag=etag.strip('"') if etag else None,
     )
 
 
@@ -510,8 +517,8 @@ class JobStore(OpenedFile):
                 cur = conn.execute(
                     "INSERT INTO jobs (bucket, key, version_id, video_uri, size, preset, settings_json, "
                     "request_json, client_token, status, job_tag, submitted_at, updated_at, account, region, "
-                    "endpoint, notification_json, version, dedupe_key, next_attempt_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    "endpoint, notification_json, version, dedupe_key, etag, next_attempt_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
                     (
                         job.bucket,
                         job.key,
@@ -532,6 +539,7 @@ class JobStore(OpenedFile):
                         job.notification_json,
                         version,
                         job.dedupe_key,
+                        job.etag,
                     ),
                 )
                 added_ids.append(int(cur.lastrowid or 0))

@@ -40,7 +40,8 @@ def pin_for_job(record: Any | None, video_uri: str = "") -> ObjectPin:
     """The object a job analysed and what the job recorded about it (a :class:`JobRecord` or None)."""
     if record is not None:
         return ObjectPin(record.bucket, record.key, version_id=record.version_id or None,
-                         size=record.size or None, unmodified_since=record.submitted_at or None)
+                         size=record.size or None, unmodified_since=record.submitted_at or None,
+                         etag=record.etag or None)
     bucket, key = parse_video_uri(video_uri)
     return ObjectPin(bucket, key)
 

@@ -5,10 +5,11 @@ PyAV (FFmpeg) reads a video through such a file object: a few hundred kilobytes 
 blocks it touches are fetched, through the app's own boto3 S3 client (same credentials, region and
 endpoint), and kept in a bounded LRU cache of aligned blocks shared by every reader of the object.
 
-The object is *pinned* to what the job analysed: the version the job named (``VersionId``), else
-``If-Unmodified-Since`` the job's submission and the size the job recorded; the ETag seen on opening
-is then required (``If-Match``) on every range, so an object replaced mid-read is noticed instead of
-mixing two files. Every refusal becomes a :class:`VideoUnavailable` with a one-line reason.
+The object is *pinned* to what the job analysed: the version the job named (``VersionId``), else the
+ETag the job recorded when it was queued (``If-Match``), else ``If-Unmodified-Since`` the job's
+submission (jobs queued before ETags were recorded); and the size the job recorded. The ETag seen on
+opening is then required (``If-Match``) on every range, so an object replaced mid-read is noticed
+instead of mixing two files. Every refusal becomes a :class:`VideoUnavailable` with a one-line reason.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class ObjectPin:
     version_id: str | None = None
     size: int | None = None  # bytes, as recorded when the job was queued
     unmodified_since: float | None = None  # epoch seconds: the job's submission
+    etag: str | None = None  # as recorded when the job was queued (quotes optional)
 
     @property
     def uri(self) -> str:
@@ -157,6 +159,8 @@ class RangeSource:
         kwargs: dict[str, Any] = {"Bucket": pin.bucket, "Key": pin.key}
         if pin.version_id:
             kwargs["VersionId"] = pin.version_id
+        elif pin.etag:
+            kwargs["IfMatch"] = f'"{pin.etag.strip(chr(34))}"'
         elif pin.unmodified_since is not None:
             kwargs["IfUnmodifiedSince"] = datetime.fromtimestamp(pin.unmodified_since, UTC)
         return kwargs

@@ -19,7 +19,7 @@ from moto.core.base_backend import BackendDict, backend_lock
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 
-from gui.sandbox import fastlist, fastrange
+from gui.sandbox import fastdispatch, fastlist, fastrange
 
 CURRENT_ACCOUNT: contextvars.ContextVar[str | None] = contextvars.ContextVar("sandbox_account", default=None)
 _install_lock = threading.Lock()
@@ -189,6 +189,7 @@ class MotoAccount:
         self.account_id = account_id
         self.region = region
         install_bucket_namespace()
+        fastdispatch.install()
         fastlist.install()
         fastrange.install()
 

@@ -48,7 +48,7 @@ def put(sb, key, body):
 
 
 def source(sb, key, bucket=TEST_BUCKET, **kwargs):
-    pin_args = {k: kwargs.pop(k) for k in ("version_id", "size", "unmodified_since") if k in kwargs}
+    pin_args = {k: kwargs.pop(k) for k in ("version_id", "size", "unmodified_since", "etag") if k in kwargs}
     return RangeSource(client(sb, "s3"), ObjectPin(bucket, key, **pin_args), **kwargs)
 
 
@@ -111,6 +111,23 @@ def test_object_replaced_after_the_job_is_changed(sb):
     assert info.value.reason == CHANGED
     # not changed since a later moment: it opens
     assert Video(source(sb, "replaced.mp4", unmodified_since=time.time() + 1)).frame_at(0).width == 96
+
+
+def test_object_replaced_in_the_same_second_with_the_same_size_is_changed_by_its_etag(sb):
+    """The job records the ETag the listing gave; S3 answers 412 to ``If-Match`` with another ETag (GetObject's
+    IfMatch, botocore's s3 model), which neither the size nor a one-second If-Unmodified-Since can tell."""
+    first, second = random.Random(21).randbytes(300_000), random.Random(22).randbytes(300_000)
+    s3 = put(sb, "same-size.bin", first)
+    recorded = s3.head_object(Bucket=TEST_BUCKET, Key="same-size.bin")["ETag"].strip('"')
+    assert source(sb, "same-size.bin", etag=recorded, size=len(first)).open().read(5) == first[:5]
+    assert source(sb, "same-size.bin", etag=f'"{recorded}"').open().read(5) == first[:5]  # quotes or none
+    put(sb, "same-size.bin", second)
+    with pytest.raises(VideoUnavailable) as info:
+        source(sb, "same-size.bin", etag=recorded, size=len(first), unmodified_since=time.time() + 5).open()
+    assert info.value.reason == CHANGED
+    # without the ETag, the same pin opens the new bytes: the ETag is what tells them apart
+    assert source(sb, "same-size.bin", size=len(first), unmodified_since=time.time() + 5).open().read(5) \
+        == second[:5]
 
 
 def test_object_of_another_size_than_the_job_recorded_is_changed(sb):

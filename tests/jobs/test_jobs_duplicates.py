@@ -212,3 +212,15 @@ def test_window_dialog_open_while_the_cli_submits_the_same_prefix(make_sandbox, 
             assert engine.stop(5)
         assert len(store.jobs()) == N
     _one_sandbox_job_per_video(sb)
+
+
+def test_a_planned_job_records_the_listed_etag_and_its_frames_are_pinned_to_it(tmp_path):
+    from gui.core.moments import pin_for_job
+
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        video = S3Object("race-bucket", "etag/v.mp4", 40_000, etag="0f343b0931126a20f133d67c2b018a3b-2")
+        plan = plan_jobs(store, SCOPE, [video], SETTINGS)
+        assert [job.etag for job in plan.new] == ["0f343b0931126a20f133d67c2b018a3b-2"]
+        [record] = store.add_jobs(plan.new)
+    pin = pin_for_job(record)
+    assert (pin.etag, pin.size) == ("0f343b0931126a20f133d67c2b018a3b-2", 40_000)

@@ -73,6 +73,7 @@ def test_migration_from_v1_keeps_rows_fills_new_columns_and_backs_up_first(tmp_p
         [job] = store.jobs()
         assert (job.job_id, job.status, job.client_token) == ("JOB1", JobStatus.IN_PROGRESS, "tok1")
         assert job.attempts == 0 and job.duration_ms is None and job.next_attempt_at == 0
+        assert job.etag is None  # v4: rows queued before ETags were recorded keep none
         # The key of a v1 row, built by hand: SHA-256 of [account, region, endpoint, request without its
         # token] as JSON with sorted keys. Rows stored by older versions must keep matching new ones.
         text = '["1", "us-east-1", "", {"MinConfidence": 50, "Video": {"S3Object": {"Bucket": "b", "Name": "a.mp4"}}}]'
@@ -365,3 +366,12 @@ def test_migration_fills_the_dedupe_key_of_every_scope_and_skips_unreadable_requ
             '"Video": {"S3Object": {"Bucket": "b", "Name": "é.mp4"}}}]')
     assert keys["tok2"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
     assert keys["tok3"] == ""  # left without a key: always submitted, never wrongly skipped
+
+
+def test_the_etag_a_job_was_queued_with_is_kept_without_quotes(tmp_path):
+    with JobStore(tmp_path / "jobs.sqlite3") as store:
+        store.add_jobs([new_job("bucket", "a.mp4", JobSettings(), SCOPE, etag='"9b2cf535f27731c974343645a3985328"'),
+                        new_job("bucket", "b.mp4", JobSettings(), SCOPE)])
+        by_key = {job.key: job for job in store.jobs()}
+    assert by_key["a.mp4"].etag == "9b2cf535f27731c974343645a3985328"
+    assert by_key["b.mp4"].etag is None
