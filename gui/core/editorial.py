@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from xml.etree import ElementTree
 
 from gui.core.atomic import atomic_write_text, export_mode
@@ -141,17 +141,72 @@ class JobSegments:
     segments: tuple[Any, ...] = field(repr=False)
     width: int = 0
     height: int = 0
+    unit: str = "segment"  # or "moment": the Library's moments (see :func:`load_moments`)
+
+
+@dataclass(frozen=True)
+class MomentSegment:
+    """A Library moment (a label's merged span, its highest confidence) as a segment markers are made of."""
+
+    label: str
+    start_ms: int
+    end_ms: int
+    confidence: float
+    categories: tuple[str, ...] = ()
+
+    @property
+    def timestamp_ms(self) -> int:
+        return self.start_ms
+
+
+class MomentLike(Protocol):
+    """What :func:`load_moments` needs of a moment (:class:`gui.core.library.Moment`)."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def start_ms(self) -> int: ...
+    @property
+    def end_ms(self) -> int: ...
+    @property
+    def confidence(self) -> float: ...
 
 
 def load_job(store: Any, job_id: str) -> JobSegments:
     """Read ``job_id``'s segments and video metadata from the results store; EditorialError when the
     segments are not stored or the frame rate is unusable."""
-    summary = store.summary(job_id)
-    if summary is None or not store.has_results(job_id, SEGMENTS):
+    if store.summary(job_id) is None or not store.has_results(job_id, SEGMENTS):
         raise EditorialError(
             "No segments stored",
             f"The segment results of job {job_id} are not in the local cache; markers are made from segments.",
             "Fetch the job's results (both aggregations) first.",
+        )
+    segments = tuple(store.detections(job_id, SEGMENTS, sort="start"))
+    return _job_video(store, job_id, segments)
+
+
+def load_moments(store: Any, job_id: str, moments: Sequence[MomentLike], aggregation: str) -> JobSegments:
+    """``moments`` of ``job_id`` (a Library match's: from either aggregation) ready to become markers, each
+    with its label's categories from the stored results of ``aggregation``; EditorialError when the job's
+    results are no longer stored or its frame rate is unusable."""
+    try:
+        categories = {s.label: s.categories for s in store.label_summary(job_id, aggregation)}
+    except KnownError:
+        categories = {}
+    segments = tuple(
+        MomentSegment(m.label, int(m.start_ms), int(m.end_ms), float(m.confidence), categories.get(m.label, ()))
+        for m in moments
+    )
+    return _job_video(store, job_id, segments, unit="moment")
+
+
+def _job_video(store: Any, job_id: str, segments: tuple[Any, ...], unit: str = "segment") -> JobSegments:
+    """The job's video (name, edit rate, duration, size) from its stored VideoMetadata, with ``segments``."""
+    summary = store.summary(job_id)
+    if summary is None:
+        raise EditorialError(
+            "No results stored", f"The results of job {job_id} are no longer in the local cache.",
+            "Open the job's results to fetch them again.",
         )
     metadata = summary.video_metadata or {}
     try:
@@ -162,23 +217,18 @@ def load_job(store: Any, job_id: str) -> JobSegments:
         ) from exc
     uri = summary.video_uri or ""
     name = uri.split("/", 3)[3] if uri.startswith("s3://") and uri.count("/") >= 3 else (uri or job_id)
-    segments = tuple(store.detections(job_id, SEGMENTS, sort="start"))
     return JobSegments(
         job_id, name, uri, rate, int(metadata.get("DurationMillis") or 0), segments,
-        int(metadata.get("FrameWidth") or 0), int(metadata.get("FrameHeight") or 0),
+        int(metadata.get("FrameWidth") or 0), int(metadata.get("FrameHeight") or 0), unit,
     )
 
 
 def mark(job: JobSegments, options: MarkerOptions | None = None) -> MarkedVideo:
     """The markers of ``job`` under ``options`` (pure: no store access)."""
-    markers = tuple(build_markers(job.segments, options))
+    markers = tuple(build_markers(job.segments, options, unit=job.unit))
     last = max((m.end_ms for m in markers), default=0)
     duration_frames = max(1, job.rate.frames(max(job.duration_ms, last)))
     return MarkedVideo(job.job_id, job.name, job.uri, job.rate, duration_frames, markers, job.width, job.height)
-
-
-def marked_video(store: Any, job_id: str, options: MarkerOptions | None = None) -> MarkedVideo:
-    return mark(load_job(store, job_id), options)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -224,9 +274,9 @@ def _otio_timeline(
             metadata={
                 "rekognition": {
                     "max_confidence": round(m.max_confidence, 3),
-                    "mean_confidence": round(m.mean_confidence, 3),
+                    **({"mean_confidence": round(m.mean_confidence, 3)} if m.unit == "segment" else {}),
                     "categories": list(m.categories),
-                    "segments": m.segments,
+                    f"{m.unit}s": m.segments,
                     "start_ms": m.start_ms,
                     "end_ms": m.end_ms,
                 },
@@ -374,7 +424,7 @@ def write_markers_csv(video: MarkedVideo, start: int, options: WriteOptions) -> 
                 r.timecode(start + first + frames),
                 m.label,
                 f"{m.max_confidence:.3f}",
-                f"{m.mean_confidence:.3f}",
+                f"{m.mean_confidence:.3f}" if m.unit == "segment" else "",  # a moment keeps only its highest
                 "; ".join(m.categories),
                 m.colour,
             )
@@ -506,28 +556,84 @@ def export_markers(
     write: WriteOptions | None = None,
     cancel: Any = None,
 ) -> ExportResult:
-    """Write ``fmt`` for each job: to ``output`` for one job (a file, or into it when it is an existing
+    """Write ``fmt`` for each job's segments: to ``output`` for one job (a file, or into it when it is an
+    existing folder), one file per video into the folder ``output`` for several (see :func:`write_markers`)."""
+    fmt = check_format(fmt)
+    _check_options(options)
+    if not job_ids:
+        raise EditorialError("No jobs", "Choose at least one job to export.")
+    jobs = []
+    for job_id in job_ids:
+        _check_cancel(cancel)
+        jobs.append(load_job(store, job_id))
+    return write_markers(jobs, fmt, output, options=options, write=write, cancel=cancel)
+
+
+def export_moments(
+    store: Any,
+    matches: Sequence[tuple[str, Sequence[MomentLike], str]],
+    fmt: str,
+    output: Path,
+    *,
+    options: MarkerOptions | None = None,
+    write: WriteOptions | None = None,
+    cancel: Any = None,
+) -> ExportResult:
+    """Write ``fmt`` for Library matches, given as (JobId, its matching moments, the aggregation indexed):
+    each moment a marker (``options`` may still filter them), files as :func:`export_markers` writes them."""
+    fmt = check_format(fmt)
+    _check_options(options)
+    if not matches:
+        raise EditorialError("No videos", "Choose at least one video to export.")
+    jobs = []
+    for job_id, moments, aggregation in matches:
+        _check_cancel(cancel)
+        jobs.append(load_moments(store, job_id, moments, aggregation))
+    return write_markers(jobs, fmt, output, options=options or MOMENT_OPTIONS, write=write, cancel=cancel)
+
+
+MOMENT_OPTIONS = MarkerOptions(merge_gap_ms=0)  # one marker per Library moment (they never touch)
+
+
+def _check_options(options: MarkerOptions | None) -> None:
+    problems = options.problems() if options is not None else []
+    if problems:
+        raise EditorialError("Invalid marker options", "; ".join(problems) + ".")
+
+
+def _check_cancel(cancel: Any) -> None:
+    if cancel is not None and getattr(cancel, "cancelled", False):
+        raise EditorialError("Export cancelled", "Nothing was written.")
+
+
+def write_markers(
+    jobs: Sequence[JobSegments],
+    fmt: str,
+    output: Path,
+    *,
+    options: MarkerOptions | None = None,
+    write: WriteOptions | None = None,
+    cancel: Any = None,
+) -> ExportResult:
+    """Write the markers of loaded ``jobs``: to ``output`` for one (a file, or into it when it is an existing
     folder), one file per video into the folder ``output`` for several.
 
-    Everything is checked and rendered before the first file is written: a job without segments, a
-    frame rate of 0, bad options or a timecode that does not parse raise EditorialError and nothing is
-    written. A video whose filters leave no marker is skipped (and said so); when that leaves nothing
-    at all, EditorialError and nothing is written."""
+    Everything is checked and rendered before the first file is written: a frame rate of 0, bad options or
+    a timecode that does not parse raise EditorialError and nothing is written. A video whose filters leave
+    no marker is skipped (and said so); when that leaves nothing at all, EditorialError and nothing is
+    written."""
     fmt = check_format(fmt)
     options = options or MarkerOptions()
     write = write or WriteOptions()
-    problems = options.problems()
-    if problems:
-        raise EditorialError("Invalid marker options", "; ".join(problems) + ".")
-    if not job_ids:
+    _check_options(options)
+    if not jobs:
         raise EditorialError("No jobs", "Choose at least one job to export.")
     output = Path(output)
-    folder = len(job_ids) > 1 or output.is_dir()
+    folder = len(jobs) > 1 or output.is_dir()
     videos = []
-    for job_id in job_ids:
-        if cancel is not None and getattr(cancel, "cancelled", False):
-            raise EditorialError("Export cancelled", "Nothing was written.")
-        videos.append(marked_video(store, job_id, options))
+    for job in jobs:
+        _check_cancel(cancel)
+        videos.append(mark(job, options))
     result = ExportResult()
     for v in videos:
         if v.rate.note and v.rate.note not in result.notes:
@@ -574,7 +680,7 @@ def count_markers(jobs: Sequence[JobSegments], options: MarkerOptions) -> Marker
     total = 0
     notes: list[str] = []
     for job in jobs:
-        total += len(build_markers(job.segments, options))
+        total += len(build_markers(job.segments, options, unit=job.unit))
         if job.rate.note and job.rate.note not in notes:
             notes.append(job.rate.note)
     return MarkerCount(total, (), tuple(notes))

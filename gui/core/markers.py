@@ -133,7 +133,8 @@ class Marker:
     max_confidence: float
     mean_confidence: float
     categories: tuple[str, ...]
-    segments: int  # how many segments were merged into it
+    segments: int  # how many segments (or library moments, see ``unit``) were merged into it
+    unit: str = "segment"  # "moment": made from the Library's moments, whose confidence is their highest
 
     @property
     def duration_ms(self) -> int:
@@ -145,8 +146,10 @@ class Marker:
 
     @property
     def note(self) -> str:
-        text = f"Confidence max {self.max_confidence:.1f}%, mean {self.mean_confidence:.1f}%"
-        text += f" ({self.segments} segment{'s' if self.segments != 1 else ''})"
+        text = f"Confidence max {self.max_confidence:.1f}%"
+        if self.unit == "segment":  # a moment's own mean is not kept: a mean of maxima would mislead
+            text += f", mean {self.mean_confidence:.1f}%"
+        text += f" ({self.segments} {self.unit}{'s' if self.segments != 1 else ''})"
         if self.categories:
             text += "; " + ", ".join(self.categories)
         return text
@@ -176,8 +179,11 @@ def _wanted(segment: SegmentLike, options: MarkerOptions, labels: set[str], cate
     return segment.confidence >= options.min_confidence
 
 
-def build_markers(segments: Iterable[SegmentLike], options: MarkerOptions | None = None) -> list[Marker]:
-    """Markers from ``segments`` (any order), sorted by start time, then label."""
+def build_markers(
+    segments: Iterable[SegmentLike], options: MarkerOptions | None = None, *, unit: str = "segment"
+) -> list[Marker]:
+    """Markers from ``segments`` (any order), sorted by start time, then label; ``unit`` names what the
+    segments are in the markers' notes."""
     options = options or MarkerOptions()
     labels = {name.casefold() for name in options.labels}
     categories = {name.casefold() for name in options.categories}
@@ -197,16 +203,16 @@ def build_markers(segments: Iterable[SegmentLike], options: MarkerOptions | None
                 run_end = max(run_end, span[1])
                 continue
             if run:
-                markers.append(_marker(label, run, run_end))
+                markers.append(_marker(label, run, run_end, unit))
             run, run_end = [span], span[1]
         if run:
-            markers.append(_marker(label, run, run_end))
+            markers.append(_marker(label, run, run_end, unit))
     kept = [m for m in markers if m.duration_ms >= options.min_duration_ms]
     kept.sort(key=lambda m: (m.start_ms, m.label.casefold(), m.end_ms))
     return kept
 
 
-def _marker(label: str, run: list[tuple[int, int, float, tuple[str, ...]]], end: int) -> Marker:
+def _marker(label: str, run: list[tuple[int, int, float, tuple[str, ...]]], end: int, unit: str) -> Marker:
     confidences = [c for _, _, c, _ in run]
     categories = next((cats for *_, cats in run if cats), ())
     return Marker(
@@ -217,4 +223,5 @@ def _marker(label: str, run: list[tuple[int, int, float, tuple[str, ...]]], end:
         mean_confidence=sum(confidences) / len(confidences),
         categories=categories,
         segments=len(run),
+        unit=unit,
     )

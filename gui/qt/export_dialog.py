@@ -4,6 +4,9 @@ and a live count of the markers that will be written.
 A worker reads the jobs' segments from the results cache once; each change of the options is counted
 on a worker from those (after typing pauses), and only the newest count is shown. One job writes one
 file; several jobs write one file per video into a folder.
+
+From the Library the dialog is given the *moments* a search matched instead (``moments``): each moment
+becomes a marker (no merging by default; the options can still narrow them), for the same formats.
 """
 
 from __future__ import annotations
@@ -36,14 +39,18 @@ from gui.core.editorial import (
     FORMAT_NAMES,
     FORMAT_SUFFIXES,
     FORMATS,
+    MOMENT_OPTIONS,
     ExportResult,
     JobSegments,
     MarkerCount,
+    MomentLike,
     WriteOptions,
     count_markers,
     default_start_timecode,
     export_markers,
+    export_moments,
     load_job,
+    load_moments,
 )
 from gui.core.errors import KnownError, UserMessage
 from gui.core.markers import DEFAULT_MERGE_GAP_MS, MarkerOptions, split_list
@@ -51,6 +58,8 @@ from gui.core.paths import AppPaths
 from gui.core.results_store import ResultsStore
 from gui.qt.workers import TaskRegistry
 
+# JobId -> (the moments a Library search matched in that job's video, the aggregation they were indexed from)
+MomentsByJob = dict[str, tuple[Sequence[MomentLike], str]]
 # (parent, caption, suggested path, name filter) -> chosen path, or "" when the user cancels
 SaveDialog = Callable[[QWidget, str, str, str], str]
 # (parent, caption, suggested folder) -> chosen folder, or ""
@@ -95,13 +104,17 @@ def _results(source: Any) -> Iterator[Any]:
         store.close()
 
 
-def _load_task(cancel: Any, progress: Any, source: Any, job_ids: list[str]) -> tuple[list[JobSegments], list[str]]:
-    """Every job's segments, read once (the counts that follow need no store access)."""
+def _load_task(cancel: Any, progress: Any, source: Any, job_ids: list[str],
+               moments: MomentsByJob | None = None) -> tuple[list[JobSegments], list[str]]:
+    """Every job's segments (or its given moments), read once (the counts that follow need no store access)."""
     loaded, problems = [], []
     with _results(source) as store:
         for job_id in job_ids:
             try:
-                loaded.append(load_job(store, job_id))
+                if moments is None:
+                    loaded.append(load_job(store, job_id))
+                else:
+                    loaded.append(load_moments(store, job_id, *moments[job_id]))
             except KnownError as exc:
                 problems.append(str(exc.message))
     return loaded, problems
@@ -113,14 +126,18 @@ def _count_task(cancel: Any, progress: Any, jobs: list[JobSegments], options: Ma
 
 
 def _export_task(cancel: Any, progress: Any, source: Any, job_ids: list[str], fmt: str, output: str,
-                 options: MarkerOptions, write: WriteOptions) -> ExportResult:
+                 options: MarkerOptions, write: WriteOptions, moments: MomentsByJob | None = None) -> ExportResult:
     with _results(source) as store:
-        return export_markers(store, job_ids, fmt, Path(output), options=options, write=write, cancel=cancel)
+        if moments is None:
+            return export_markers(store, job_ids, fmt, Path(output), options=options, write=write, cancel=cancel)
+        matches = [(job_id, *moments[job_id]) for job_id in job_ids]
+        return export_moments(store, matches, fmt, Path(output), options=options, write=write, cancel=cancel)
 
 
 class MarkerExportDialog(QDialog):
     """objectName ``markerExportDialog``. ``jobs`` are (JobId, video URI) pairs; ``store`` an open
-    ResultsStore, or the app's paths (each task then opens the results cache on its own thread)."""
+    ResultsStore, or the app's paths (each task then opens the results cache on its own thread);
+    ``moments`` (from the Library): the moments to export per job instead of the jobs' segments."""
 
     exported = Signal(object)  # ExportResult
     counted = Signal(int)  # the preview's marker count, each time it is updated
@@ -134,12 +151,14 @@ class MarkerExportDialog(QDialog):
         save_dialog: SaveDialog | None = None,
         folder_dialog: FolderDialog | None = None,
         start_folder: Path | None = None,
+        moments: MomentsByJob | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("markerExportDialog")
         self.store = store
         self.jobs = list(jobs)
+        self.moments = moments
         # pool: share the opener's threads (the results windows' pool); otherwise one of its own
         self.tasks = TaskRegistry(self, pool=pool, max_threads=1, low_priority=True, name="markerExportTasks")
         self.save_dialog: SaveDialog = save_dialog or _save_dialog
@@ -151,15 +170,20 @@ class MarkerExportDialog(QDialog):
         self._loaded: tuple[list[JobSegments], list[str]] | None = None  # segments read once, problems
         self._exporting = False
         several = len(self.jobs) > 1
-        self.setWindowTitle(f"Export markers of {len(self.jobs)} videos" if several else "Export markers")
+        if moments is not None:
+            total = sum(len(moments[job_id][0]) for job_id, _ in self.jobs)
+            of = f" of {len(self.jobs)} videos" if several else ""
+            self.setWindowTitle(f"Export {total:,} moment{'s' if total != 1 else ''}{of} as markers")
+        else:
+            self.setWindowTitle(f"Export markers of {len(self.jobs)} videos" if several else "Export markers")
         self._build(several)
         self._count_timer = QTimer(self)
         self._count_timer.setSingleShot(True)
         self._count_timer.setInterval(150)
         self._count_timer.timeout.connect(self._start_count)
         self._on_format_changed()
-        self.previewLabel.setText("Reading the segments…")
-        self.tasks.run(_load_task, self.store, [j for j, _ in self.jobs], on_result=self._on_loaded,
+        self.previewLabel.setText("Reading the segments…" if moments is None else "Reading the videos…")
+        self.tasks.run(_load_task, self.store, [j for j, _ in self.jobs], moments, on_result=self._on_loaded,
                        on_error=self._on_count_error)
 
     # -- layout -----------------------------------------------------------------------------------------
@@ -208,8 +232,12 @@ class MarkerExportDialog(QDialog):
         self.mergeGap.setRange(0, 600_000)
         self.mergeGap.setSingleStep(250)
         self.mergeGap.setSuffix(" ms")
-        self.mergeGap.setValue(DEFAULT_MERGE_GAP_MS)
-        self.mergeGap.setToolTip("Segments of the same label closer than this become one marker")
+        if self.moments is None:
+            self.mergeGap.setValue(DEFAULT_MERGE_GAP_MS)
+            self.mergeGap.setToolTip("Segments of the same label closer than this become one marker")
+        else:  # the Library's moments are merged spans already: one marker each unless asked
+            self.mergeGap.setValue(MOMENT_OPTIONS.merge_gap_ms)
+            self.mergeGap.setToolTip("Moments of the same label closer than this become one marker")
         form.addRow("&Merge gaps up to:", self.mergeGap)
         self.startTimecode = QLineEdit(self)
         self.startTimecode.setObjectName("markerStartTimecode")
@@ -382,8 +410,8 @@ class MarkerExportDialog(QDialog):
         self.exportButton.setEnabled(False)
         self._set_status(f"Writing {FORMAT_NAMES[self.fmt]}…")
         self.tasks.run(_export_task, self.store, [j for j, _ in self.jobs], self.fmt, output, self.options(),
-                       self.write_options(), on_result=self._on_exported, on_error=self._on_export_error,
-                       on_finished=self._on_export_finished)
+                       self.write_options(), self.moments, on_result=self._on_exported,
+                       on_error=self._on_export_error, on_finished=self._on_export_finished)
         return True
 
     @Slot(object)
@@ -429,9 +457,10 @@ def open_marker_export(
     parent: QWidget | None, store: Any | AppPaths, jobs: Sequence[tuple[str, str]], *,
     pool: QThreadPool | None = None,
     start_folder: Path | None = None,
+    moments: MomentsByJob | None = None,
 ) -> MarkerExportDialog:
     """Show the dialog (window-modal, not blocking) and return it."""
-    dialog = MarkerExportDialog(store, jobs, pool=pool, start_folder=start_folder, parent=parent)
+    dialog = MarkerExportDialog(store, jobs, pool=pool, start_folder=start_folder, moments=moments, parent=parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per click: do not pile up in the parent
     dialog.open()
     return dialog

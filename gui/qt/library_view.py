@@ -134,6 +134,22 @@ def _open_task(cancel: Any, progress: Callable[[object], None], paths: AppPaths)
     return Opened(store, library, jobs, library.buckets(), library.video_count(), warnings)
 
 
+def _index_task(cancel: Any, progress: Callable[[object], None], paths: AppPaths) -> int:
+    """Index what a results cache from before the Library holds (the upgrade's one-time work), resumable;
+    returns how many jobs were indexed (0: nothing to do, or no cache yet)."""
+    if not paths.results_db.exists():
+        return 0
+    store = ResultsStore(paths.results_db)
+    library = Library.for_store(store)
+    try:
+        if not library.pending():
+            return 0
+        return library.backfill(progress=progress, cancel=cancel)
+    finally:
+        library.close()
+        store.close()
+
+
 def _search_task(
     cancel: Any, progress: Callable[[object], None], library: Any, jobs: Any, serial: int, query: str,
     filters: dict[str, Any],
@@ -171,7 +187,8 @@ def _export_task(cancel: Any, progress: Any, matches: list[VideoMatch], path: st
 class LibraryView(QWidget):
     """objectNames: ``libraryView``, ``librarySearchEdit``, ``libraryResults`` (videos), ``libraryMoments``,
     ``libraryBucket``, ``libraryPrefix``, ``librarySince``/``libraryUntil`` (with their check boxes),
-    ``libraryMessage``, ``libraryCaption``, ``libraryProgress``, ``libraryExportButton``."""
+    ``libraryMessage``, ``libraryCaption``, ``libraryProgress``, ``libraryExportButton``,
+    ``libraryMarkersButton``."""
 
     ready = Signal()  # the cache is open (and indexed)
     searchFinished = Signal(int)  # matches of the latest search (-1: it was not a valid query)
@@ -324,8 +341,14 @@ class LibraryView(QWidget):
         self.exportButton.setObjectName("libraryExportButton")
         self.exportButton.setToolTip("The moments of the selected videos, one CSV row per moment")
         self.exportButton.clicked.connect(self._on_export_clicked)
+        self.markersButton = QPushButton("Export as &markers…", self)
+        self.markersButton.setObjectName("libraryMarkersButton")
+        self.markersButton.setToolTip("The moments of the selected videos as markers for an editor (EDL, Resolve, "
+                                      "Premiere, Final Cut Pro, OpenTimelineIO, WebVTT): one file per video")
+        self.markersButton.clicked.connect(self._on_markers_clicked)
         buttons.addWidget(self.openButton)
         buttons.addWidget(self.exportButton)
+        buttons.addWidget(self.markersButton)
         layout.addLayout(buttons)
 
         self._timer = QTimer(self)
@@ -441,6 +464,23 @@ class LibraryView(QWidget):
         self._run(_export_task, matches, path, on_result=self._on_exported, on_error=self._on_background_error,
                   on_finished=self._update_buttons)
         return True
+
+    def export_markers(self) -> QWidget | None:
+        """The selected videos' moments as editor markers: the marker export dialog, given those moments
+        (one marker each); returns the dialog, or None when nothing is selected."""
+        matches = [m for m in self.selected_matches() if m.moments]
+        if not matches:
+            self._set_status("Select one or more videos with matching moments first.")
+            return None
+        from gui.qt.export_dialog import open_marker_export  # built when first asked for: lean start-up
+
+        dialog = open_marker_export(
+            self.window(), self.paths, [(m.job_id, m.uri) for m in matches],
+            pool=self.resultsPool, start_folder=self._export_dir,
+            moments={m.job_id: (m.moments, m.aggregation) for m in matches},
+        )
+        dialog.exported.connect(self._on_markers_exported)
+        return dialog
 
     def open_moment(self, video: VideoMatch, moment: Moment | None) -> QWidget | None:
         """Open (or raise) the job's results window, pointed at ``moment``."""
@@ -727,6 +767,18 @@ class LibraryView(QWidget):
     def _on_export_clicked(self) -> None:
         self.export_moments()
 
+    @Slot()
+    def _on_markers_clicked(self) -> None:
+        self.export_markers()
+
+    @Slot(object)
+    def _on_markers_exported(self, result: Any) -> None:
+        files = len(result.written)
+        if result.written:
+            self._export_dir = result.written[0][0].parent
+        self._set_status(f"Exported {result.marker_count:,} marker{'s' if result.marker_count != 1 else ''} "
+                         f"to {files} file{'s' if files != 1 else ''} in {self._export_dir}.")
+
     @Slot(object)
     def _on_exported(self, value: tuple[str, int]) -> None:
         path, count = value
@@ -737,6 +789,7 @@ class LibraryView(QWidget):
     def _update_buttons(self, *_args: object) -> None:
         has_selection = bool(self.resultsTable.selectionModel().selectedRows())
         self.exportButton.setEnabled(has_selection)
+        self.markersButton.setEnabled(has_selection)
         self.openButton.setEnabled(self.momentsModel.video is not None)
 
     def _set_status(self, text: str) -> None:
@@ -745,14 +798,40 @@ class LibraryView(QWidget):
 
 class LibraryTab(QWidget):
     """The main window's Library tab: builds its :class:`LibraryView` the first time it is shown, so the
-    window's first paint does not wait for it."""
+    window's first paint does not wait for it. :meth:`index_in_background` indexes a results cache from
+    before the Library (once, after an upgrade) without waiting for the tab to be opened."""
+
+    indexProgress = Signal(int, int)  # jobs indexed so far, jobs to index (the upgrade's one-time indexing)
+    indexFinished = Signal(int)  # jobs indexed (0: there was nothing to do)
 
     def __init__(self, paths: AppPaths, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("libraryTab")
         self.paths = paths
         self._view: LibraryView | None = None
+        # one low-priority thread: the indexing yields the CPU to the window and to the other panes' tasks
+        self.tasks = TaskRegistry(self, max_threads=1, low_priority=True, name="libraryIndexTasks")
         QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+
+    def index_in_background(self) -> None:
+        """Index the stored results the Library lacks (an older cache) on a worker; progress by signals.
+        Safe beside the view's own opening: each job is indexed in its own transaction, once."""
+        self.tasks.run(_index_task, self.paths, on_progress=self._on_index_progress, on_result=self._on_indexed,
+                       on_error=self._on_index_error)
+
+    @Slot(object)
+    def _on_index_progress(self, payload: object) -> None:
+        if isinstance(payload, BackfillProgress) and payload.total:
+            self.indexProgress.emit(payload.done, payload.total)
+
+    @Slot(object)
+    def _on_indexed(self, count: int) -> None:
+        self.indexFinished.emit(int(count))
+
+    @Slot(object)
+    def _on_index_error(self, message: UserMessage) -> None:
+        log.warning("Library: indexing the stored results failed: %s", message)  # the view retries on opening
+        self.indexFinished.emit(0)
 
     @property
     def view(self) -> LibraryView:
@@ -770,5 +849,6 @@ class LibraryTab(QWidget):
             self.view.refresh()
 
     def shutdown(self) -> None:
+        self.tasks.close(5.0)
         if self._view is not None:
             self._view.shutdown()

@@ -44,6 +44,9 @@ SANDBOX_NOTE = (
 
 DEMO_BUCKET = "demo-videos"
 PANE_STRETCH = (2, 2, 3)  # browser | filters | jobs: extra width goes mostly to the job list
+# A results cache from before the Library is indexed this long after the panes are built (once, on a
+# low-priority worker), so start-up and the first connection go first.
+LIBRARY_INDEX_DELAY_MS = 1500
 
 
 def _check_channel_task(cancel: Any, progress: Any, conn: Connection, topic_arn: str, role_arn: str) -> list[Finding]:
@@ -129,6 +132,8 @@ class MainWindow(QMainWindow):
         self.connectionPanel.connectionChanged.connect(self._on_connection_changed)
         self.browserPanel.selectionChanged.connect(self._on_selection_changed)
         self.browserPanel.regionSwitchRequested.connect(self.connectionPanel.set_region)
+        self.libraryTab.indexProgress.connect(self._on_library_index_progress)
+        self.libraryTab.indexFinished.connect(self._on_library_indexed)
         self.statusBar().showMessage("Ready")
 
         self._demo_pending = bool(options.demo)
@@ -184,6 +189,21 @@ class MainWindow(QMainWindow):
             current = self.connectionPanel.current_connection()
             if current is not None:
                 self._on_connection_changed(current)
+        QTimer.singleShot(LIBRARY_INDEX_DELAY_MS, self._index_library)
+
+    @Slot()
+    def _index_library(self) -> None:
+        if not self._closing:
+            self.libraryTab.index_in_background()
+
+    @Slot(int, int)
+    def _on_library_index_progress(self, done: int, total: int) -> None:
+        self.statusBar().showMessage(f"Indexing stored results for the Library: {done:,} of {total:,} jobs (once)…")
+
+    @Slot(int)
+    def _on_library_indexed(self, count: int) -> None:
+        if count:
+            self.statusBar().showMessage(f"Library ready: {plural(count, 'stored job')} indexed for search.", 10_000)
 
     def _order_tabs(self) -> None:
         """Tab follows the panes: connection, buckets, browser, filter search, tree, settings, Start, jobs."""

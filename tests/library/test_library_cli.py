@@ -99,3 +99,33 @@ def test_an_old_cache_is_indexed_first_and_said_so(filled):
     assert "indexing 2 stored job(s) for the library (once)" in err
     code, _out, err = cli(filled, "Dog OR Cat")
     assert "indexing" not in err
+
+
+def test_markers_write_the_matching_moments_as_the_view_exports_them(filled, tmp_path):
+    """``--markers`` goes through the same export as the Library view's dialog (one marker per moment)."""
+    import csv
+
+    code, out, err = cli(filled, "Dog>=90 OR Cat", "--markers", "markers-csv", "-o", str(tmp_path / "m"))
+    assert code == 0, err
+    assert sorted(out.splitlines()) == sorted([f"wrote 1 marker to {tmp_path / 'm' / 'rex.csv'}",
+                                               f"wrote 1 marker to {tmp_path / 'm' / 'tom.csv'}"])
+    with open(tmp_path / "m" / "rex.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["label"], r["start"], r["confidence"]) for r in rows] == [("Dog", "0.000", "95.000")]  # not the 81
+    code, out, err = cli(filled, "Dog", "--markers", "otio", "-o", str(tmp_path / "one.otio"))
+    assert code == 0 and out == f"wrote 2 markers to {tmp_path / 'one.otio'}\n"
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (("Dog", "--markers", "otio"), 2, "--markers FORMAT and -o PATH go together"),
+    (("Dog", "-o", "x.otio"), 2, "--markers FORMAT and -o PATH go together"),
+    (("Dog", "--markers", "otio", "-o", "x.otio", "--json"), 2, "does not go with --json"),
+    (("Dog", "--markers", "edl", "-o", "x.edl", "--start-timecode", "99:99"), 2, "--start-timecode"),
+    (("Unicorn", "--markers", "otio", "-o", "x.otio"), 1, "no video matched: nothing written"),
+])
+def test_markers_refuse_bad_options_and_write_nothing(filled, tmp_path, monkeypatch, args, code, message):
+    monkeypatch.chdir(tmp_path)
+    got, out, err = cli(filled, *args)
+    assert (got, out) == (code, "")
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x.otio").exists() and not (tmp_path / "x.edl").exists()

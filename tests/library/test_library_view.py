@@ -179,6 +179,50 @@ def test_export_writes_the_selected_videos_moments(qtbot, filled, make_view, tmp
     ]
 
 
+def test_the_selected_moments_export_as_editor_markers(qtbot, filled, make_view, tmp_path):
+    """Two matching videos, four moments: the marker dialog is given those moments (not the jobs' segments,
+    which these TIMESTAMPS-only jobs lack), one marker each, one file per video; read back with OTIO."""
+    import opentimelineio as otio
+
+    view = make_view(filled)
+    search(qtbot, view, "Dog OR Car")
+    assert not view.markersButton.isEnabled()  # nothing selected yet
+    view.select_rows([0, 1])
+    assert view.markersButton.isEnabled() and view.markersButton.objectName() == "libraryMarkersButton"
+    dialog = view.export_markers()
+    assert dialog is not None and dialog.isVisible()
+    try:
+        assert dialog.windowTitle() == "Export 4 moments of 2 videos as markers"
+        assert dialog.mergeGap.value() == 0  # one marker per moment unless asked otherwise
+        qtbot.waitUntil(lambda: dialog.count == 4, timeout=10_000)
+        dialog.set_format("otio")
+        dialog.outputEdit.setText(str(tmp_path / "edit"))
+        with qtbot.waitSignal(dialog.exported, timeout=20_000) as blocker:
+            dialog.exportButton.click()
+    finally:
+        dialog.close()
+    assert blocker.args[0].marker_count == 4
+    assert sorted(p.name for p in (tmp_path / "edit").iterdir()) == ["car.otio", "dog.otio"]
+    found = {}
+    for name in ("dog", "car"):
+        timeline = otio.adapters.read_from_file(str(tmp_path / "edit" / f"{name}.otio"))
+        found[name] = [(m.name, round(m.marked_range.start_time.to_seconds(), 3), m.color, m.comment)
+                       for m in timeline.tracks.markers]
+    assert found["dog"] == [("Dog", 0.0, "CYAN", "Confidence max 95.0% (1 moment); Animals and Pets"),
+                            ("Dog", 3.0, "CYAN", "Confidence max 70.0% (1 moment); Animals and Pets")]
+    assert found["car"] == [("Car", 0.0, "WHITE", "Confidence max 99.0% (1 moment)"),
+                            ("Dog", 1.0, "WHITE", "Confidence max 60.0% (1 moment)")]  # j3's Dog: no category
+    assert "Exported 4 markers to 2 files" in view.statusLabel.text()
+    # the CLI's search --markers writes the same files from the same data folder
+    from gui.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["search", "Dog OR Car", "--markers", "otio", "-o", str(tmp_path / "cli"),
+                 "--data-dir", str(filled.data_dir)], stdout=out, stderr=err) == 0, err.getvalue()
+    for name in ("dog.otio", "car.otio"):
+        assert (tmp_path / "cli" / name).read_text() == (tmp_path / "edit" / name).read_text()
+
+
 def test_a_moment_opens_the_jobs_results_there(qtbot, filled, make_view):
     view = make_view(filled)
     search(qtbot, view, "Dog")
@@ -241,6 +285,42 @@ def test_an_old_cache_is_indexed_with_progress_when_the_view_opens(paths, make_v
     assert len(view.matches()) == 3 and time.monotonic() - started < 20
     assert (view.progressBar.maximum(), view.progressBar.value()) == (3, 3)
     assert not view.progressBar.isVisible()
+
+
+def test_an_old_cache_is_indexed_after_start_up_without_opening_the_library(qtbot, data_dir, monkeypatch):
+    """After an upgrade the window indexes the old cache by itself (after start-up, on a worker, progress in
+    the status bar); the Library tab is not built for it, and opening it later finds the work done."""
+    import gui.qt.main_window as main_window
+    from gui.app import create_window
+    from gui.core.library import Library
+
+    with ResultsStore(data_dir / "results.sqlite3") as store:
+        for i in range(4):
+            store_job(store, f"j{i}", f"s3://b/old{i}.mp4", [det(0, "Dog", 90)])
+    downgrade_to_before_the_index(data_dir / "results.sqlite3")
+    monkeypatch.setattr(main_window, "LIBRARY_INDEX_DELAY_MS", 50)
+    window = create_window(["--data-dir", str(data_dir)])
+    qtbot.addWidget(window)
+    progress = []
+    window.libraryTab.indexProgress.connect(lambda done, total: progress.append((done, total)))
+    with qtbot.waitSignal(window.libraryTab.indexFinished, timeout=30_000) as blocker:
+        window.show()
+    assert blocker.args == [4]
+    assert progress[0] == (0, 4) and progress[-1] == (4, 4)
+    assert window.statusBar().currentMessage() == "Library ready: 4 stored jobs indexed for search."
+    assert window.libraryTab._view is None  # the tab itself was not built for it
+    with ResultsStore(data_dir / "results.sqlite3") as store:
+        library = Library.for_store(store)
+        assert library.pending() == [] and len(list(library.search("Dog"))) == 4
+        library.close()
+    # a second start has nothing left to index and says nothing about it
+    window.close()
+    again = create_window(["--data-dir", str(data_dir)])
+    qtbot.addWidget(again)
+    with qtbot.waitSignal(again.libraryTab.indexFinished, timeout=30_000) as blocker:
+        again.show()
+    assert blocker.args == [0] and "Library ready" not in again.statusBar().currentMessage()
+    again.close()
 
 
 def test_the_main_window_has_a_library_tab(qtbot, data_dir):

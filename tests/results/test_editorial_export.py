@@ -182,3 +182,44 @@ def test_count_markers_for_the_preview(store):
     _job(store, "job-vfr", "a/phone.mp4", rate=29.6)
     count = count_markers([*loaded, load_job(store, "job-vfr")], MarkerOptions())
     assert count.total == 3 and "29.6" in count.notes[0]
+
+
+# -- the Library's moments ------------------------------------------------------------------------------
+
+
+def test_library_moments_export_one_marker_each_from_either_aggregation(store, tmp_path):
+    """Moments are merged spans with their highest confidence: each is one marker (merge gap 0), its note gives
+    that confidence and no mean (not kept per moment), and TIMESTAMPS-only jobs export too (no segments)."""
+    from editorial_support import read_csv
+
+    from gui.core.editorial import export_moments
+    from gui.core.library import Moment
+
+    _job(store, "job-t", "t/clip.mp4", aggregation="TIMESTAMPS",
+         labels=[segment("Dog", 1000, 1000, 91.0, "Animals and Pets")])
+    with pytest.raises(EditorialError, match="segment results"):
+        export_markers(store, ["job-t"], "markers-csv", tmp_path / "no.csv")  # the jobs' route needs segments
+    moments = [Moment("Dog", 1000, 2400, 91.0), Moment("Dog", 2520, 3000, 80.0), Moment("Cat", 5000, 6000, 70.0)]
+    result = export_moments(store, [("job-t", moments, "TIMESTAMPS")], "markers-csv", tmp_path / "m.csv")
+    assert result.marker_count == 3  # 120 ms apart, yet two markers: the moments the search listed
+    rows = read_csv(tmp_path / "m.csv")
+    assert [(r["label"], r["start"], r["end"], r["confidence"], r["mean confidence"], r["categories"]) for r in rows] \
+        == [("Dog", "1.000", "2.400", "91.000", "", "Animals and Pets"),
+            ("Dog", "2.520", "3.000", "80.000", "", "Animals and Pets"),
+            ("Cat", "5.000", "6.000", "70.000", "", "")]
+    # the options still apply: a merge gap joins them, a minimum confidence leaves some out
+    merged = export_moments(store, [("job-t", moments, "TIMESTAMPS")], "otio", tmp_path / "m.otio",
+                            options=MarkerOptions(merge_gap_ms=200, min_confidence=75.0))
+    assert merged.marker_count == 1
+    [marker] = otio_read(tmp_path / "m.otio", "otio_json").tracks.markers
+    assert marker.comment == "Confidence max 91.0% (2 moments); Animals and Pets"
+    assert marker.metadata["rekognition"]["moments"] == 2 and "mean_confidence" not in marker.metadata["rekognition"]
+
+
+def test_library_moments_of_a_job_no_longer_cached_fail_clearly_and_write_nothing(store, tmp_path):
+    from gui.core.editorial import export_moments
+    from gui.core.library import Moment
+
+    with pytest.raises(EditorialError, match="no longer in the local cache"):
+        export_moments(store, [("gone", [Moment("Dog", 0, 10, 90.0)], "SEGMENTS")], "otio", tmp_path / "x.otio")
+    assert not (tmp_path / "x.otio").exists()
