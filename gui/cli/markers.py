@@ -5,17 +5,18 @@ the jobs, then calls :func:`export` for these formats; :func:`add_arguments` add
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from gui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
-from gui.core.editorial import FCPX_MODES, FORMATS, WriteOptions, export_markers
+from gui.core.editorial import FCPX_MODES, FORMATS, ExportResult, WriteOptions, export_markers
 from gui.core.errors import KnownError, explain
 from gui.core.markers import DEFAULT_MERGE_GAP_MS, MarkerOptions, split_list
 from gui.core.timecode import TimecodeError
 from gui.core.wording import plural
 
-__all__ = ["FORMATS", "add_arguments", "export", "marker_options"]
+__all__ = ["FORMATS", "add_arguments", "export", "marker_options", "run_export"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,16 +56,19 @@ def marker_options(args: argparse.Namespace) -> MarkerOptions:
 
 def export(args: argparse.Namespace, results: Any, job_ids: list[str], out: TextIO, err: TextIO) -> int:
     """Write the markers of ``job_ids`` (their segments stored in ``results``) as ``args`` ask."""
+    options = marker_options(args)
+    write = WriteOptions(start_timecode=args.start_timecode, fcpx_mode=args.fcpx)
+    return run_export(
+        lambda: export_markers(results, job_ids, args.format, Path(args.output), options=options, write=write),
+        out, err,
+    )
 
+
+def run_export(write: Callable[[], ExportResult], out: TextIO, err: TextIO) -> int:
+    """Run a marker export (a job's segments, or the Library's moments) and say what it wrote: one "wrote"
+    line per file on ``out``, notes and skipped videos on ``err``; CliError when it fails."""
     try:
-        result = export_markers(
-            results,
-            job_ids,
-            args.format,
-            Path(args.output),
-            options=marker_options(args),
-            write=WriteOptions(start_timecode=args.start_timecode, fcpx_mode=args.fcpx),
-        )
+        result = write()
     except TimecodeError as exc:
         raise CliError(f"--start-timecode: {explain(exc)}", EXIT_USAGE) from exc
     except (KnownError, OSError) as exc:

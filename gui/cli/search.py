@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_STORE, EXIT_USAGE
+from gui.cli.markers import run_export
 from gui.core.editorial import FCPX_MODES, FORMATS, WriteOptions, export_moments
-from gui.core.errors import KnownError, explain
+from gui.core.errors import KnownError
 from gui.core.export import format_time
 from gui.core.library import Library, prepare_library
 from gui.core.library_export import iso_time, match_to_dict
 from gui.core.library_query import QueryError
 from gui.core.paths import AppPaths
 from gui.core.results_store import ResultsStore
-from gui.core.timecode import TimecodeError
-from gui.core.wording import plural
 from gui.options import add_connection_args
 
 # The CLI's exit codes (gui.cli.common) with this command's meanings.
@@ -146,21 +145,9 @@ def _write_markers(store: ResultsStore, matches: list[Any], args: argparse.Names
     if not with_moments:
         print("no video matched: nothing written", file=err)
         return EXIT_NO_MATCH
-    try:
-        result = export_moments(
-            store, [(m.job_id, m.moments, m.aggregation) for m in with_moments], args.markers, Path(args.output),
-            write=WriteOptions(start_timecode=args.start_timecode, fcpx_mode=args.fcpx),
-        )
-    except TimecodeError as exc:
-        print(f"error: --start-timecode: {explain(exc)}", file=err)
-        return EXIT_USAGE
-    except (KnownError, OSError) as exc:
-        print(f"error: export failed: {explain(exc)}", file=err)
-        return EXIT_FAILED
-    for note in result.notes:
-        print(f"note: {note}", file=err)
-    for skipped in result.skipped:
-        print(f"skipped: {skipped}", file=err)
-    for path, count in result.written:
-        print(f"wrote {plural(count, 'marker')} to {path}", file=out)
-    return EXIT_MATCHES
+    write = WriteOptions(start_timecode=args.start_timecode, fcpx_mode=args.fcpx)
+    return run_export(
+        lambda: export_moments(store, [(m.job_id, m.moments, m.aggregation) for m in with_moments], args.markers,
+                               Path(args.output), write=write),
+        out, err,
+    )

@@ -56,12 +56,11 @@ from gui.core.errors import KnownError, UserMessage
 from gui.core.markers import DEFAULT_MERGE_GAP_MS, MarkerOptions, split_list
 from gui.core.paths import AppPaths
 from gui.core.results_store import ResultsStore
+from gui.qt.tables import SaveDialog, default_save_dialog
 from gui.qt.workers import TaskRegistry
 
 # JobId -> (the moments a Library search matched in that job's video, the aggregation they were indexed from)
 MomentsByJob = dict[str, tuple[Sequence[MomentLike], str]]
-# (parent, caption, suggested path, name filter) -> chosen path, or "" when the user cancels
-SaveDialog = Callable[[QWidget, str, str, str], str]
 # (parent, caption, suggested folder) -> chosen folder, or ""
 FolderDialog = Callable[[QWidget, str, str], str]
 
@@ -74,11 +73,6 @@ FORMAT_HINTS = {
     "markers-csv": "One row per marker: times, timecodes, label, confidence, categories.",
     "vtt-chapters": "WebVTT chapters for players: each stretch of video named after the labels seen in it.",
 }
-
-
-def _save_dialog(parent: QWidget, caption: str, suggested: str, name_filter: str) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, caption, suggested, name_filter)
-    return path
 
 
 def _folder_dialog(parent: QWidget, caption: str, suggested: str) -> str:
@@ -161,7 +155,7 @@ class MarkerExportDialog(QDialog):
         self.moments = moments
         # pool: share the opener's threads (the results windows' pool); otherwise one of its own
         self.tasks = TaskRegistry(self, pool=pool, max_threads=1, low_priority=True, name="markerExportTasks")
-        self.save_dialog: SaveDialog = save_dialog or _save_dialog
+        self.save_dialog: SaveDialog = save_dialog or default_save_dialog
         self.folder_dialog: FolderDialog = folder_dialog or _folder_dialog
         self.folder = start_folder or Path.home()
         self.count: int | None = None

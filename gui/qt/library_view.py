@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -55,11 +54,11 @@ from gui.core.paths import AppPaths
 from gui.core.results_store import ResultsStore
 from gui.qt.library_models import ItemRole, MomentsModel, VideosModel
 from gui.qt.message_bar import MessageBar
+from gui.qt.tables import SaveDialog, default_save_dialog, setup_read_only_table, titled
 from gui.qt.workers import Task, TaskRegistry
 
 log = logging.getLogger(__name__)
 
-SaveDialog = Callable[[QWidget, str, str, str], str]
 FIRST_BATCH_ROWS = 1  # the first row goes out at once: the list fills while the rest is read
 BATCH_ROWS = 1000
 BATCH_SECONDS = 0.25  # at most four list updates (and repaints) a second while a search streams
@@ -74,11 +73,6 @@ GRAMMAR_TIP = (
     "<code>bucket:my-videos</code>, <code>prefix:family/2024/</code> where the videos are<br>"
     "<code>Dog Beach</code> both; <code>Dog OR Cat</code>; <code>NOT Cat</code>; <code>( )</code> to group"
 )
-
-
-def default_save_dialog(parent: QWidget, caption: str, suggested: str, name_filter: str) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, caption, suggested, name_filter)
-    return path
 
 
 def bad_query_html(error: QueryError) -> str:
@@ -295,7 +289,7 @@ class LibraryView(QWidget):
         self.resultsTable = QTableView(self)
         self.resultsTable.setObjectName("libraryResults")
         self.resultsTable.setModel(self.videosModel)
-        self._setup_table(self.resultsTable)
+        setup_read_only_table(self.resultsTable)
         self.resultsTable.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.resultsTable.setSortingEnabled(True)
         self.resultsTable.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -307,7 +301,7 @@ class LibraryView(QWidget):
         self.momentsTable = QTableView(self)
         self.momentsTable.setObjectName("libraryMoments")
         self.momentsTable.setModel(self.momentsModel)
-        self._setup_table(self.momentsTable)
+        setup_read_only_table(self.momentsTable)
         self.momentsTable.activated.connect(self._on_moment_activated)
         self.momentsTable.selectionModel().currentRowChanged.connect(self._on_moment_current)
 
@@ -318,8 +312,8 @@ class LibraryView(QWidget):
         self.momentsCaption.setObjectName("libraryMomentsCaption")
         self.momentsCaption.setWordWrap(True)
 
-        left = self._titled(self.caption, self.resultsTable)
-        right = self._titled(self.momentsCaption, self.momentsTable)
+        left = titled(self, self.resultsTable, self.caption)
+        right = titled(self, self.momentsTable, self.momentsCaption)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("librarySplitter")
         self.splitter.addWidget(left)
@@ -358,28 +352,6 @@ class LibraryView(QWidget):
         self.searchEdit.returnPressed.connect(self.resultsTable.setFocus)
         self._set_columns()
         self._update_buttons()
-
-    def _titled(self, caption: QLabel, widget: QWidget) -> QWidget:
-        box = QWidget(self)
-        v = QVBoxLayout(box)
-        v.setContentsMargins(0, 4, 0, 0)
-        v.setSpacing(2)
-        caption.setStyleSheet("font-weight: bold;")
-        v.addWidget(caption)
-        v.addWidget(widget, 1)
-        return box
-
-    def _setup_table(self, table: QTableView) -> None:
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
-        table.horizontalHeader().setHighlightSections(False)
-        table.horizontalHeader().setStretchLastSection(True)
 
     def _set_columns(self) -> None:
         """The name columns take the room left; the others are as wide as their contents can be."""

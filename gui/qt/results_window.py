@@ -17,13 +17,10 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -49,6 +46,7 @@ from gui.qt.frame_view import FrameView
 from gui.qt.label_thumbnails import EXTRA_WIDTH, attach_thumbnails
 from gui.qt.results_models import DetectionsModel, LabelFilterProxy, LabelSummaryModel
 from gui.qt.shortcuts import CLOSE_RESULTS, sequences
+from gui.qt.tables import SaveDialog, default_save_dialog, setup_read_only_table, titled
 from gui.qt.timeline import DEFAULT_BINS, TimelineData, TimelineWidget, format_ms, timeline_from_runs
 from gui.qt.workers import Task, TaskRegistry
 
@@ -56,13 +54,6 @@ log = logging.getLogger(__name__)
 
 CLOSE_POLL_MS = 20  # a closed window with tasks still running looks again this often
 
-# (parent, caption, suggested path, name filter) -> chosen path, or "" when the user cancels
-SaveDialog = Callable[[QWidget, str, str, str], str]
-
-
-def default_save_dialog(parent: QWidget, caption: str, suggested: str, name_filter: str) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, caption, suggested, name_filter)
-    return path
 
 
 def suggested_file_name(video_uri: str, job_id: str, fmt: str) -> str:
@@ -258,7 +249,7 @@ class ResultsView(QWidget):
         self.summaryTable = QTableView(self)
         self.summaryTable.setObjectName("summaryTable")
         self.summaryTable.setModel(self.summaryProxy)
-        self._setup_table(self.summaryTable)
+        setup_read_only_table(self.summaryTable)
         self.summaryTable.setSortingEnabled(True)
         self.summaryTable.sortByColumn(1, Qt.SortOrder.DescendingOrder)
         self.summaryTable.doubleClicked.connect(self._on_summary_double_clicked)
@@ -270,13 +261,13 @@ class ResultsView(QWidget):
         self.detectionsTable = QTableView(self)
         self.detectionsTable.setObjectName("detectionsTable")
         self.detectionsTable.setModel(self.detectionsModel)
-        self._setup_table(self.detectionsTable)
+        setup_read_only_table(self.detectionsTable)
         self.detectionsTable.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.detectionsTable.setSortingEnabled(True)
         self.detectionsTable.selectionModel().currentRowChanged.connect(self._on_detection_current)
 
-        self.summaryBox = self._titled(self.summaryTable, "Labels")
-        self.detectionsBox = self._titled(self.detectionsTable, "Detections")
+        self.summaryBox = titled(self, self.summaryTable, "Labels")
+        self.detectionsBox = titled(self, self.detectionsTable, "Detections")
         self.summaryCaption = self.summaryBox.findChild(QLabel)
         self.detectionsCaption = self.detectionsBox.findChild(QLabel)
 
@@ -288,7 +279,7 @@ class ResultsView(QWidget):
         self.tablesSplitter = tables
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("resultsSplitter")
-        self.splitter.addWidget(self._titled(self.timeline, "Timeline (most frequent labels first)"))
+        self.splitter.addWidget(titled(self, self.timeline, "Timeline (most frequent labels first)"))
         self.splitter.addWidget(tables)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
@@ -318,29 +309,6 @@ class ResultsView(QWidget):
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.searchEdit.setFocus)
         self._update_title()
         self._set_columns()
-
-    def _titled(self, widget: QWidget, title: str) -> QWidget:
-        box = QWidget(self)
-        v = QVBoxLayout(box)
-        v.setContentsMargins(0, 4, 0, 0)
-        v.setSpacing(2)
-        caption = QLabel(title, box)
-        caption.setStyleSheet("font-weight: bold;")
-        v.addWidget(caption)
-        v.addWidget(widget, 1)
-        return box
-
-    def _setup_table(self, table: QTableView) -> None:
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.verticalHeader().setVisible(False)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
-        table.horizontalHeader().setHighlightSections(False)
-        table.horizontalHeader().setStretchLastSection(True)
 
     def _set_columns(self) -> None:
         """Sensible fixed widths from the font (resizing to contents would read every row)."""
