@@ -705,7 +705,7 @@ CATALOGUE = [
     Case("jobs-db-damaged-pages", jobs_db_damaged_pages,
          "It was kept as 'jobs.sqlite3.corrupt-", 0, store_replaced=True),
     Case("jobs-db-from-a-newer-version", jobs_db_from_a_newer_version,
-         "jobs.sqlite3' has schema version 99; this app understands up to 3. Update the app. The file was left "
+         "jobs.sqlite3' has schema version 99; this app understands up to 4. Update the app. The file was left "
          "untouched.", 5, store_replaced=True),
     Case("jobs-db-read-only", jobs_db_read_only,
          "jobs.sqlite3' (attempt to write a readonly database). Check the permissions of the data folder, or "
