@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -44,6 +43,7 @@ from gui.core.library_query import (
     parse,
     terms,
 )
+from gui.core.sqlite_store import ThreadConnections
 from gui.core.taxonomy import load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -260,23 +260,13 @@ def _with_moments(conn: sqlite3.Connection, videos: list[VideoMatch], compiled: 
 _VIDEO_COLUMNS = "job_id, bucket, key, duration_ms, analysed_at, label_count, preset, settings, aggregation"
 
 
-class _ThreadConnections(threading.local):
-    conn: sqlite3.Connection | None = None  # the calling thread's connection for short queries
-    idle: list[sqlite3.Connection]  # its readers between streams
-
-    def __init__(self) -> None:
-        self.idle = []
-
-
 class Library:
     """Search and upkeep over the index in a results cache (open the :class:`ResultsStore` first: its
     migration creates the tables). Thread-safe: each thread gets its own connection."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = _ThreadConnections()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._pool = ThreadConnections(self._connect)
 
     @classmethod
     def for_store(cls, store: Any) -> Library:
@@ -286,40 +276,17 @@ class Library:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 10000")
-        with self._lock:
-            self._connections.append(conn)
         return conn
 
     def _db(self) -> sqlite3.Connection:
-        if self._local.conn is None:
-            self._local.conn = self._connect()
-        return self._local.conn
+        return self._pool.get()
 
     def release_connection(self) -> None:
         """Close the calling thread's connections (call it when a short-lived thread ends)."""
-        idle_readers, self._local.idle = self._local.idle, []
-        for idle in idle_readers:
-            with self._lock:
-                if idle in self._connections:
-                    self._connections.remove(idle)
-            idle.close()
-        conn = self._local.conn
-        if conn is not None:
-            self._local.conn = None
-            with self._lock:
-                if conn in self._connections:
-                    self._connections.remove(conn)
-            conn.close()
+        self._pool.release()
 
     def close(self) -> None:
-        with self._lock:
-            conns, self._connections = self._connections, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.Error:  # pragma: no cover - closing a broken handle
-                pass
-        self._local = _ThreadConnections()
+        self._pool.close_all()
 
     # -- search -----------------------------------------------------------------------------------------
 
@@ -369,7 +336,7 @@ class Library:
         moments: bool,
         cancel: Cancellable | None,
     ) -> Iterator[VideoMatch]:
-        reader = self._take_reader()
+        reader = self._pool.borrow()  # a stream holds it until it ends; streams at once get one each
         try:
             reader.execute("BEGIN")  # one snapshot for the whole stream
             cursor = reader.execute(sql, params)
@@ -386,22 +353,7 @@ class Library:
                 yield from videos
                 size = min(_CHUNK, size * 4)
         finally:
-            self._give_back(reader)
-
-    def _take_reader(self) -> sqlite3.Connection:
-        """A connection of this thread for one stream (a stream holds it until it ends; streams open at
-        the same time get one each). Reused: opening one costs more than a typical search."""
-        if self._local.idle:
-            return self._local.idle.pop()
-        return self._connect()
-
-    def _give_back(self, reader: sqlite3.Connection) -> None:
-        try:
-            if reader.in_transaction:
-                reader.execute("COMMIT")
-        except sqlite3.Error:
-            return
-        self._local.idle.append(reader)
+            self._pool.give_back(reader)
 
     def moments(self, job_id: str, labels: Sequence[str] | None = None) -> list[Moment]:
         """Every moment of a job (or of ``labels``), by start time."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 import time
 from array import array
 from collections.abc import Callable, Sequence
@@ -32,7 +31,7 @@ from typing import Any
 
 from gui.core import library_index
 from gui.core.errors import KnownError
-from gui.core.sqlite_store import Migration, OpenedFile, Schema, SQLiteFile
+from gui.core.sqlite_store import Migration, OpenedFile, Schema, SQLiteFile, ThreadConnections
 
 log = logging.getLogger(__name__)
 
@@ -235,10 +234,6 @@ def _names_of(text: str | None) -> list[str]:
     return [item.get("Name", "") if isinstance(item, dict) else str(item) for item in items]
 
 
-class _ThreadConnection(threading.local):
-    conn: sqlite3.Connection | None = None  # the calling thread's connection, opened on first use
-
-
 class ResultsStore(OpenedFile):
     """SQLite cache of label-detection results, opened through :class:`gui.core.sqlite_store.SQLiteFile`.
 
@@ -253,51 +248,23 @@ class ResultsStore(OpenedFile):
         self.path = Path(path)
         self.clock = clock  # when a partial result was last written to (stale partial results)
         self._file = SQLiteFile(self.path, _schema(), busy_timeout_ms=busy_timeout_ms)
-        self._local = _ThreadConnection()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._pool = ThreadConnections(self._file.connect)
         self._closed = False
-        self._adopt(self._file.open())
+        self._pool.adopt(self._file.open())
 
     # -- connections ------------------------------------------------------------------------------------
-
-    def _adopt(self, conn: sqlite3.Connection) -> sqlite3.Connection:
-        self._local.conn = conn
-        with self._lock:
-            self._connections.append(conn)
-        return conn
 
     def _db(self) -> sqlite3.Connection:
         if self._closed:
             raise ResultsStoreError("Results cache closed", f"'{self.path}' was closed.")
-        conn = self._local.conn
-        if conn is None:
-            conn = self._adopt(self._file.connect())
-        return conn
-
-    def _close_all(self) -> None:
-        with self._lock:
-            conns, self._connections = self._connections, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.Error:  # pragma: no cover - closing a broken handle
-                pass
-        self._local = _ThreadConnection()
+        return self._pool.get()
 
     def release_connection(self) -> None:
         """Close the calling thread's connection (call it when a short-lived thread ends)."""
-        conn = self._local.conn
-        if conn is None:
-            return
-        self._local.conn = None
-        with self._lock:
-            if conn in self._connections:
-                self._connections.remove(conn)
-        conn.close()
+        self._pool.release()
 
     def close(self) -> None:
-        self._close_all()
+        self._pool.close_all()
         self._closed = True
 
     def __enter__(self) -> ResultsStore:

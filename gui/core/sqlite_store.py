@@ -22,6 +22,7 @@ import enum
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -443,3 +444,93 @@ class OpenedFile:
     def backup(self) -> Path | None:
         """The copy made before migrating an older file, if any."""
         return self._file.backup
+
+
+class _ThisThread(threading.local):
+    conn: sqlite3.Connection | None = None  # the thread's connection for short statements
+    spares: list[sqlite3.Connection]  # its connections lent for long reads, between reads
+
+    def __init__(self) -> None:
+        self.spares = []
+
+
+class ThreadConnections:
+    """Connections to one database file, one per thread (SQLite connections are not shared between
+    threads), opened by ``connect`` on first use, and every one tracked so :meth:`close_all` ends them.
+
+    A thread may also :meth:`borrow` extra connections for reads that stay open while it runs other
+    statements (a streamed search); :meth:`give_back` keeps them for the thread's next borrow, as opening
+    one costs more than a typical query."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._local = _ThisThread()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _track(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def _forget(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        conn.close()
+
+    def adopt(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        """Make ``conn`` (opened elsewhere, e.g. by :meth:`SQLiteFile.open`) the calling thread's."""
+        self._local.conn = self._track(conn)
+        return conn
+
+    def get(self) -> sqlite3.Connection:
+        """The calling thread's connection (opened now on its first use)."""
+        conn = self._local.conn
+        if conn is None:
+            conn = self.adopt(self._connect())
+        return conn
+
+    def borrow(self) -> sqlite3.Connection:
+        """A connection of the calling thread's own for one long read (a spare, or a new one)."""
+        if self._local.spares:
+            return self._local.spares.pop()
+        return self._track(self._connect())
+
+    def give_back(self, conn: sqlite3.Connection) -> None:
+        """End ``conn``'s read transaction and keep it for the thread's next :meth:`borrow` (a connection
+        that cannot end it is closed instead)."""
+        try:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        except sqlite3.Error:
+            self._forget(conn)
+            return
+        self._local.spares.append(conn)
+
+    def release(self) -> None:
+        """Close the calling thread's connections (when a short-lived thread ends)."""
+        spares, self._local.spares = self._local.spares, []
+        for spare in spares:
+            self._forget(spare)
+        own = self._local.conn
+        if own is not None:
+            self._local.conn = None
+            self._forget(own)
+
+    @property
+    def open_count(self) -> int:
+        """How many connections are open (every thread's, spares included)."""
+        with self._lock:
+            return len(self._all)
+
+    def close_all(self) -> None:
+        """Close every connection of every thread."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:  # pragma: no cover - closing a broken handle
+                pass
+        self._local = _ThisThread()

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from gui.core.errors import KnownError, UserMessage
-from gui.core.sqlite_store import Fault, Schema, SQLiteFile, classify
+from gui.core.sqlite_store import Fault, Schema, SQLiteFile, ThreadConnections, classify
 
 V1 = "CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)"
 V2 = "ALTER TABLE items ADD COLUMN note TEXT; CREATE INDEX items_by_name ON items(name)"
@@ -368,3 +368,51 @@ def test_the_apps_data_folder_is_created_private_under_umask_022(tmp_path, umask
             for suffix in ("", "-wal", "-shm"):
                 p = paths.data_dir / f"{name}{suffix}"
                 assert p.exists() and _mode(p) == 0o600, p
+
+
+# -- one connection per thread ------------------------------------------------------------------------------
+
+
+def _pool(tmp_path):
+    path = tmp_path / "pool.sqlite3"
+    return ThreadConnections(lambda: sqlite3.connect(path, check_same_thread=False, isolation_level=None))
+
+
+def test_each_thread_gets_its_own_connection_and_keeps_it(tmp_path):
+    pool = _pool(tmp_path)
+    mine = pool.get()
+    assert pool.get() is mine
+    seen = []
+    thread = threading.Thread(target=lambda: seen.extend([pool.get(), pool.get()]))
+    thread.start()
+    thread.join()
+    assert seen[0] is seen[1] and seen[0] is not mine
+    assert pool.open_count == 2
+    pool.close_all()
+    assert pool.open_count == 0
+    for conn in (mine, seen[0]):
+        with pytest.raises(sqlite3.ProgrammingError):
+            conn.execute("SELECT 1")
+    assert pool.get() is not mine  # a new one after close_all
+
+
+def test_borrowed_readers_are_reused_after_their_read_and_released_with_the_thread(tmp_path):
+    pool = _pool(tmp_path)
+    own = pool.get()
+    own.execute("CREATE TABLE t (x)")
+    first, second = pool.borrow(), pool.borrow()  # two long reads at once: two connections
+    assert len({id(own), id(first), id(second)}) == 3
+    first.execute("BEGIN")
+    first.execute("SELECT * FROM t").fetchall()
+    pool.give_back(first)
+    assert not first.in_transaction  # its snapshot ended
+    assert pool.borrow() is first  # reused: opening one costs more than a query
+    pool.give_back(first)
+    pool.give_back(second)
+    assert pool.open_count == 3
+    pool.release()  # the thread's own and its spares
+    assert pool.open_count == 0
+    for conn in (own, first, second):
+        with pytest.raises(sqlite3.ProgrammingError):
+            conn.execute("SELECT 1")
+    pool.release()  # nothing left: no error

@@ -482,10 +482,11 @@ def test_deleting_a_job_removes_every_row_of_it_and_nothing_else(store):
 
 def test_a_thread_releases_its_connection_and_gets_a_new_one_later(store):
     first = store._db()
+    before = store._pool.open_count
     store.release_connection()
     with pytest.raises(sqlite3.ProgrammingError):
         first.execute("SELECT 1")  # closed
-    assert first not in store._connections
+    assert store._pool.open_count == before - 1  # and no longer tracked
     again = store._db()
     assert again is not first and again.execute("SELECT 1").fetchone() == (1,)
     store.release_connection()
