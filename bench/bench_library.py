@@ -236,7 +236,7 @@ def store_one(store: Any, job_id: str, page: dict[str, Any]) -> None:
     store.complete_result(rid, page)
 
 
-def gui_stalls(data_dir: Path) -> None:
+def gui_stalls(data_dir: Path, videos: int) -> None:
     """The longest the GUI thread was blocked (a 10 ms QTimer's largest gap) while the Library view opens
     and lists every video, while the typical query is typed letter by letter, and while the half-library
     query streams; beside an idle window's gaps in the same run."""
@@ -288,7 +288,7 @@ def gui_stalls(data_dir: Path) -> None:
     view.show()
     finished: list[int] = []
     view.searchFinished.connect(finished.append)
-    measure("open and list all 10,000 videos", view.start, lambda: bool(finished))
+    measure(f"open and list all {videos:,} videos", view.start, lambda: bool(finished))
     typed = iter(TYPICAL)
 
     def type_next() -> bool:
@@ -303,7 +303,7 @@ def gui_stalls(data_dir: Path) -> None:
     finished.clear()
     measure(f"type {TYPICAL!r} (search as you type)", lambda: None, type_next)
     finished.clear()
-    measure(f"search {HALF!r} (5,000 videos stream in)", lambda: view.set_query(HALF), lambda: bool(finished))
+    measure(f"search {HALF!r} ({videos // 2:,} videos stream in)", lambda: view.set_query(HALF), lambda: bool(finished))
     view.shutdown()
     timer.stop()
 
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     path = cache_path(args.videos, args.detections)
     if args.gui_only and path.exists():
         print("the Library view (offscreen):")
-        gui_stalls(path.parent)
+        gui_stalls(path.parent, args.videos)
         return 0
     if args.rebuild or not path.exists():
         print(f"generating {args.videos:,} videos / {args.detections:,} detections into {path} …", flush=True)
@@ -422,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         store.close()
     if not args.no_gui:
         print("the Library view (offscreen):")
-        gui_stalls(path.parent)
+        gui_stalls(path.parent, args.videos)
     return 0
 
 
