@@ -30,9 +30,11 @@ log = logging.getLogger(__name__)
 
 class ResultsWindows(QObject):
     """Opens and tracks results windows. ``failed(UserMessage)``: the results store could not be opened;
+    ``notice(str)``: it opened but found something to tell (a corrupt file kept aside, a new one started);
     ``fetched``: a window fetched a job's results (its record changed)."""
 
     failed = Signal(object)
+    notice = Signal(str)
     fetched = Signal()
 
     def __init__(self, paths: AppPaths, tasks: TaskRegistry, parent: QWidget) -> None:
@@ -81,6 +83,8 @@ class ResultsWindows(QObject):
             store.close()
             return
         self.store = store
+        if store.problem:
+            self.notice.emit(f"Results cache: {store.problem}")
         wanted, self._wanted = self._wanted, []
         for record, job_store, factory in wanted:
             self.open(record, job_store, factory)

@@ -104,6 +104,7 @@ class JobsPanel(QWidget):
         self.tasks = TaskRegistry(self, max_threads=3, name="jobsTasks")
         self.results = ResultsWindows(paths, self.tasks, self)
         self.results.failed.connect(self._on_results_store_error)
+        self.results.notice.connect(self._on_notice)
         self.results.fetched.connect(self.refresh_now)  # the job's label count changed
         self.submitFlow = SubmitFlow(self, self.tasks, engine=lambda: self.engine, preferences=lambda: self.preferences,
                                      active_jobs=self._active_jobs)

@@ -128,17 +128,17 @@ def _open_task(cancel: Any, progress: Callable[[object], None], paths: AppPaths)
     return Opened(store, library, jobs, library.buckets(), library.video_count(), warnings)
 
 
-def _index_task(cancel: Any, progress: Callable[[object], None], paths: AppPaths) -> int:
+def _index_task(cancel: Any, progress: Callable[[object], None], paths: AppPaths) -> tuple[int, str | None]:
     """Index what a results cache from before the Library holds (the upgrade's one-time work), resumable;
-    returns how many jobs were indexed (0: nothing to do, or no cache yet)."""
+    returns how many jobs were indexed (0: nothing to do, or no cache yet) and what opening the cache
+    found wrong (a corrupt file kept aside), which the window must tell since it opened it first."""
     if not paths.results_db.exists():
-        return 0
+        return 0, None
     store = ResultsStore(paths.results_db)
     library = Library.for_store(store)
     try:
-        if not library.pending():
-            return 0
-        return library.backfill(progress=progress, cancel=cancel)
+        count = library.backfill(progress=progress, cancel=cancel) if library.pending() else 0
+        return count, store.problem
     finally:
         library.close()
         store.close()
@@ -218,6 +218,7 @@ class LibraryView(QWidget):
         self._reselect_job: str | None = None
         self._library_size: int | None = None
         self._export_dir = Path.home()
+        self._warnings: list[str] = []  # shown beside the opening's own warnings
         self._build()
 
     # -- layout -----------------------------------------------------------------------------------------
@@ -540,10 +541,17 @@ class LibraryView(QWidget):
         self.opened = opened
         self.progressBar.setVisible(False)
         self._set_buckets(opened.buckets)
-        if opened.warnings:
-            self.messageBar.show_message(_html(" ".join(opened.warnings)))
+        warnings = [*self._warnings, *opened.warnings]
+        if warnings:
+            self.messageBar.show_message(_html(" ".join(warnings)))
         self.ready.emit()
         self._start_search()
+
+    def show_warning(self, text: str) -> None:
+        """A warning found outside the view (the window's background indexing), shown with the view's own."""
+        if text not in self._warnings:
+            self._warnings.append(text)
+        self.messageBar.show_message(_html(" ".join(self._warnings)))
 
     @Slot(object)
     def _on_open_error(self, message: UserMessage) -> None:
@@ -775,12 +783,14 @@ class LibraryTab(QWidget):
 
     indexProgress = Signal(int, int)  # jobs indexed so far, jobs to index (the upgrade's one-time indexing)
     indexFinished = Signal(int)  # jobs indexed (0: there was nothing to do)
+    problemFound = Signal(str)  # what opening the results cache found wrong (a corrupt file kept aside)
 
     def __init__(self, paths: AppPaths, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("libraryTab")
         self.paths = paths
         self._view: LibraryView | None = None
+        self.problem: str | None = None  # found by the background indexing; the view shows it too
         # one low-priority thread: the indexing yields the CPU to the window and to the other panes' tasks
         self.tasks = TaskRegistry(self, max_threads=1, low_priority=True, name="libraryIndexTasks")
         QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
@@ -797,7 +807,13 @@ class LibraryTab(QWidget):
             self.indexProgress.emit(payload.done, payload.total)
 
     @Slot(object)
-    def _on_indexed(self, count: int) -> None:
+    def _on_indexed(self, value: tuple[int, str | None]) -> None:
+        count, problem = value
+        if problem:
+            self.problem = problem
+            if self._view is not None:
+                self._view.show_warning(problem)
+            self.problemFound.emit(problem)
         self.indexFinished.emit(int(count))
 
     @Slot(object)
@@ -811,6 +827,8 @@ class LibraryTab(QWidget):
             self._view = LibraryView(self.paths, self)
             self.layout().addWidget(self._view)
             self._view.start()
+            if self.problem:
+                self._view.show_warning(self.problem)
         return self._view
 
     def showEvent(self, event: Any) -> None:

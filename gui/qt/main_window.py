@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self.browserPanel.regionSwitchRequested.connect(self.connectionPanel.set_region)
         self.libraryTab.indexProgress.connect(self._on_library_index_progress)
         self.libraryTab.indexFinished.connect(self._on_library_indexed)
+        self.libraryTab.problemFound.connect(self._on_results_cache_problem)
         self.statusBar().showMessage("Ready")
 
         self._demo_pending = bool(options.demo)
@@ -199,6 +200,10 @@ class MainWindow(QMainWindow):
     @Slot(int, int)
     def _on_library_index_progress(self, done: int, total: int) -> None:
         self.statusBar().showMessage(f"Indexing stored results for the Library: {done:,} of {total:,} jobs (once)…")
+
+    @Slot(str)
+    def _on_results_cache_problem(self, problem: str) -> None:
+        self.statusBar().showMessage(f"Results cache: {problem}")  # stays until the next message
 
     @Slot(int)
     def _on_library_indexed(self, count: int) -> None:

@@ -323,6 +323,29 @@ def test_an_old_cache_is_indexed_after_start_up_without_opening_the_library(qtbo
     again.close()
 
 
+def test_a_corrupt_cache_found_by_the_start_up_indexing_is_reported(qtbot, data_dir, monkeypatch):
+    """The indexing may be the first to open the results cache: a corrupt file it keeps aside is said in the
+    status bar and in the Library when it opens (the view's own opening then finds a healthy new file)."""
+    import gui.qt.main_window as main_window
+    from gui.app import create_window
+
+    (data_dir / "results.sqlite3").write_bytes(b"this is not a database" * 100)
+    monkeypatch.setattr(main_window, "LIBRARY_INDEX_DELAY_MS", 50)
+    window = create_window(["--data-dir", str(data_dir)])
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.libraryTab.indexFinished, timeout=30_000):
+        window.show()
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Results cache: The results cache") and "could not be read" in message
+    kept = [p.name for p in data_dir.iterdir() if p.name.startswith("results.sqlite3.corrupt-")]
+    assert len(kept) == 1 and kept[0] in message
+    window.tabs.setCurrentWidget(window.libraryTab)
+    view = window.libraryTab.view
+    qtbot.waitUntil(lambda: view.opened is not None, timeout=20_000)
+    assert kept[0] in view.messageBar.label.text() and view.messageBar.isVisible()
+    window.close()
+
+
 def test_the_main_window_has_a_library_tab(qtbot, data_dir):
     from gui.app import create_window
 

@@ -494,3 +494,26 @@ def test_a_thread_releases_its_connection_and_gets_a_new_one_later(store):
     store.close()
     with pytest.raises(ResultsStoreError):
         store.summary("job-1")
+
+
+def test_the_results_windows_opener_tells_of_a_corrupt_cache_it_kept_aside(qtbot, tmp_path):
+    """Whoever opens the cache first must say what it found: the job list's results opener included."""
+    from PySide6.QtWidgets import QWidget
+
+    from gui.core.paths import AppPaths
+    from gui.qt.job_results import ResultsWindows
+    from gui.qt.workers import TaskRegistry
+
+    paths = AppPaths(tmp_path, tmp_path / "config", tmp_path / "cache", tmp_path / "logs").ensure()
+    paths.results_db.write_bytes(b"not a database at all" * 200)
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    tasks = TaskRegistry(owner, name="testTasks")
+    windows = ResultsWindows(paths, tasks, owner)
+    with qtbot.waitSignal(windows.notice, timeout=20_000) as blocker:
+        windows.prepare()
+    [kept] = [p.name for p in tmp_path.iterdir() if p.name.startswith("results.sqlite3.corrupt-")]
+    assert blocker.args[0].startswith("Results cache: The results cache") and kept in blocker.args[0]
+    qtbot.waitUntil(lambda: windows.store is not None, timeout=5_000)
+    windows.store.close()
+    tasks.close()
