@@ -496,8 +496,29 @@ def render(video: MarkedVideo, fmt: str, options: WriteOptions | None = None) ->
             "No markers", f"No label span of {video.name} passes the marker filters; nothing was written.",
             "Lower the minimum confidence or duration, or choose other labels or categories.",
         )
+    problem = rate_problem(video.name, video.rate, fmt)
+    if problem is not None:
+        raise problem
     start = video.rate.parse(options.start_timecode or default_start_timecode(fmt))
     return WRITERS[fmt](video, start, options)
+
+
+# Written by OpenTimelineIO adapters that count timecode with opentime: at another rate they refuse it, or
+# read it as its NTSC neighbour (29 fps as 29.97 drop-frame) and would write wrong timecode.
+OTIO_TIMECODE_FORMATS = frozenset({"edl", "fcp7xml"})
+
+
+def rate_problem(name: str, rate: EditRate, fmt: str) -> EditorialError | None:
+    """Why ``fmt`` cannot be written for a video at ``rate`` (None when it can)."""
+    if fmt not in OTIO_TIMECODE_FORMATS or rate.standard:
+        return None
+    return EditorialError(
+        "Frame rate not supported by this format",
+        f"{name} runs at {rate.label} ({rate.reported:g} reported); {FORMAT_NAMES[fmt]} is written through "
+        "OpenTimelineIO, whose timecode knows only the standard rates (23.976, 24, 25, 29.97, 30, 50, 59.94, "
+        "60 fps).",
+        "Export this video as " + ", ".join(f for f in FORMATS if f not in OTIO_TIMECODE_FORMATS) + ".",
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -675,12 +696,17 @@ class MarkerCount:
     notes: tuple[str, ...] = ()  # frame rates rounded and the like
 
 
-def count_markers(jobs: Sequence[JobSegments], options: MarkerOptions) -> MarkerCount:
-    """How many markers ``options`` leave in the loaded ``jobs`` (see :func:`load_job`)."""
+def count_markers(jobs: Sequence[JobSegments], options: MarkerOptions, fmt: str | None = None) -> MarkerCount:
+    """How many markers ``options`` leave in the loaded ``jobs`` (see :func:`load_job`), and, given the
+    format, the videos it cannot be written for."""
     total = 0
     notes: list[str] = []
+    problems: list[str] = []
     for job in jobs:
         total += len(build_markers(job.segments, options, unit=job.unit))
         if job.rate.note and job.rate.note not in notes:
             notes.append(job.rate.note)
-    return MarkerCount(total, (), tuple(notes))
+        problem = rate_problem(job.name, job.rate, fmt) if fmt is not None else None
+        if problem is not None:
+            problems.append(str(problem.message))
+    return MarkerCount(total, tuple(problems), tuple(notes))

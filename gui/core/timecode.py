@@ -11,7 +11,10 @@ whole number of frames per second, at least 1, counted non-drop: with a whole-nu
 of timecode is one second of video, so a marker is never more than half a frame from where the label
 was seen and timecode never drifts from the clock. :attr:`EditRate.note` says so for the user.
 
-Conversions use :mod:`opentimelineio.opentime` (``to_timecode``/``from_timecode``) at the exact rate.
+Conversions use :mod:`opentimelineio.opentime` (``to_timecode``/``from_timecode``) at the standard rates.
+OTIO knows only those: it refuses other rates (15, 12) and reads some as their NTSC neighbour (29 as
+29.97 drop-frame), so a rounded rate counts its non-drop timecode itself, which at a whole number of
+frames per second is plain arithmetic (frames = ((h * 60 + m) * 60 + s) * fps + f).
 Milliseconds become frames by rounding to the nearest frame (half a frame rounds up), computed with
 integers so that no float error moves a marker by a frame.
 """
@@ -114,10 +117,21 @@ class EditRate:
 
         return opentime.RationalTime(frames, self.fps)
 
+    @property
+    def standard(self) -> bool:
+        """One of :data:`STANDARD_RATES` (those OpenTimelineIO's timecode functions know)."""
+        return (self.numerator, self.denominator) in STANDARD_RATES
+
     def timecode(self, frames: int) -> str:
         """SMPTE timecode of an absolute frame number (``;`` before the frames when drop-frame)."""
         if frames < 0:
             raise TimecodeError("Timecode out of range", f"Frame {frames} is before 00:00:00:00.")
+        if not self.standard:  # a whole-number rate, non-drop (see the module docstring)
+            seconds, f = divmod(frames, self.numerator)
+            minutes, s = divmod(seconds, 60)
+            h, m = divmod(minutes, 60)
+            digits = max(2, len(str(self.numerator - 1)))  # frames have two digits, three above 100 fps
+            return f"{h:02d}:{m:02d}:{s:02d}:{f:0{digits}d}"
         from opentimelineio import opentime
 
         return opentime.to_timecode(self.rational(frames), self.fps, self.drop_frame)
@@ -147,6 +161,8 @@ class EditRate:
                 f"'{text}' does not exist in {self.label} timecode (frames 0-{dropped - 1} are skipped at the "
                 "start of each minute except every tenth).",
             )
+        if not self.standard:
+            return ((h * 60 + m) * 60 + s) * self.numerator + f
         separator = ";" if self.drop_frame else ":"
         normalized = f"{h:02d}:{m:02d}:{s:02d}{separator}{f:02d}"
         from opentimelineio import opentime

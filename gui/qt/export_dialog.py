@@ -114,9 +114,9 @@ def _load_task(cancel: Any, progress: Any, source: Any, job_ids: list[str],
     return loaded, problems
 
 
-def _count_task(cancel: Any, progress: Any, jobs: list[JobSegments], options: MarkerOptions,
+def _count_task(cancel: Any, progress: Any, jobs: list[JobSegments], options: MarkerOptions, fmt: str,
                 generation: int) -> tuple[int, MarkerCount]:
-    return generation, count_markers(jobs, options)
+    return generation, count_markers(jobs, options, fmt)
 
 
 def _export_task(cancel: Any, progress: Any, source: Any, job_ids: list[str], fmt: str, output: str,
@@ -318,6 +318,7 @@ class MarkerExportDialog(QDialog):
         if len(self.jobs) == 1:  # keep the file name, change the extension
             current = Path(self.outputEdit.text()) if self.outputEdit.text() else self._suggested_output()
             self.outputEdit.setText(str(current.with_suffix(FORMAT_SUFFIXES[fmt])))
+        self.refresh_count()  # a format may not be writable for every video (its frame rate)
 
     @Slot()
     def _on_browse(self) -> None:
@@ -358,7 +359,7 @@ class MarkerExportDialog(QDialog):
         if load_problems:
             self._show_count(MarkerCount(0, tuple(load_problems)))
             return
-        self.tasks.run(_count_task, loaded, options, self._generation, on_result=self._on_counted,
+        self.tasks.run(_count_task, loaded, options, self.fmt, self._generation, on_result=self._on_counted,
                        on_error=self._on_count_error)
 
     @Slot(object)

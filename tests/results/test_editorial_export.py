@@ -223,3 +223,142 @@ def test_library_moments_of_a_job_no_longer_cached_fail_clearly_and_write_nothin
     with pytest.raises(EditorialError, match="no longer in the local cache"):
         export_moments(store, [("gone", [Moment("Dog", 0, 10, 90.0)], "SEGMENTS")], "otio", tmp_path / "x.otio")
     assert not (tmp_path / "x.otio").exists()
+
+
+class _Cancelled:
+    cancelled = True
+
+
+def _refusal(call):
+    with pytest.raises(EditorialError) as info:
+        call()
+    m = info.value.message
+    return m.title, m.text, m.hint
+
+
+def test_each_refusal_says_what_and_what_to_do_and_writes_nothing(store, tmp_path):
+    from gui.core.editorial import export_moments, write_markers
+    from gui.core.library import Moment
+
+    _job(store, "job-a", "a/clip.mp4")
+    out = tmp_path / "out.otio"
+    dog = [Moment("Dog", 0, 500, 90.0)]
+    assert _refusal(lambda: export_markers(store, [], "otio", out)) == \
+        ("No jobs", "Choose at least one job to export.", "")
+    assert _refusal(lambda: write_markers([], "otio", out)) == ("No jobs", "Choose at least one job to export.", "")
+    assert _refusal(lambda: export_moments(store, [], "otio", out)) == \
+        ("No videos", "Choose at least one video to export.", "")
+    # bad options are refused before any job is read (the missing job would be another error)
+    assert _refusal(lambda: export_markers(store, ["job-missing"], "otio", out,
+                                           options=MarkerOptions(min_confidence=101, merge_gap_ms=-1))) == \
+        ("Invalid marker options", "minimum confidence must be 0-100, not 101; merge gap must be 0 ms or more, "
+                                   "not -1.", "")
+    assert _refusal(lambda: export_moments(store, [("job-missing", dog, "SEGMENTS")], "otio", out,
+                                           options=MarkerOptions(min_duration_ms=-1)))[0] == "Invalid marker options"
+    assert _refusal(lambda: export_moments(store, [("job-gone", dog, "SEGMENTS")], "otio", out)) == \
+        ("No results stored", "The results of job job-gone are no longer in the local cache.",
+         "Open the job's results to fetch them again.")
+    for call in (lambda: export_markers(store, ["job-a"], "otio", out, cancel=_Cancelled()),
+                 lambda: export_moments(store, [("job-a", dog, "SEGMENTS")], "otio", out, cancel=_Cancelled()),
+                 lambda: write_markers([load_job(store, "job-a")], "otio", out, cancel=_Cancelled())):
+        assert _refusal(call) == ("Export cancelled", "Nothing was written.", "")
+    assert _refusal(lambda: export_moments(store, [("job-a", dog, "SEGMENTS")], "otio", out,
+                                           options=MarkerOptions(min_confidence=95))) == \
+        ("No markers", "The filters leave no marker in a/clip.mp4; nothing was written.",
+         "Lower the minimum confidence or duration, or choose other labels or categories.")
+    assert not out.exists()
+
+
+def test_library_moments_keep_the_jobs_video_facts_and_the_write_options(store, tmp_path):
+    """The moments of a SEGMENTS-indexed job take their categories from those results, the video's size and
+    length from its metadata, and the export honours the start timecode it is given."""
+    from gui.core.editorial import export_moments, load_moments
+    from gui.core.library import Moment
+
+    _job(store, "job-s", "s/clip.mp4", labels=[segment("Dog", 0, 500, 90.0, "Animals and Pets")])
+    loaded = load_moments(store, "job-s", [Moment("Dog", 0, 500, 90.0)], "SEGMENTS")
+    assert (loaded.width, loaded.height, loaded.duration_ms, loaded.unit) == (1280, 720, 90_000, "moment")
+    assert loaded.segments[0].categories == ("Animals and Pets",)  # from the SEGMENTS results it was indexed from
+    assert loaded.uri == "s3://footage/s/clip.mp4" and loaded.name == "s/clip.mp4"
+    export_moments(store, [("job-s", [Moment("Dog", 0, 500, 90.0)], "SEGMENTS")], "edl", tmp_path / "m.edl",
+                   write=WriteOptions(start_timecode="10:00:00:00"))
+    assert "10:00:00:00" in (tmp_path / "m.edl").read_text()
+
+
+class _CancelledAfter:
+    """Says "cancelled" from its ``n``-th look on (a user pressing Cancel while the export runs)."""
+
+    def __init__(self, n):
+        self.n = n
+        self.looks = 0
+
+    @property
+    def cancelled(self):
+        self.looks += 1
+        return self.looks >= self.n
+
+
+def test_a_cancel_while_the_videos_are_marked_stops_before_anything_is_written(store, tmp_path):
+    from gui.core.editorial import export_moments
+    from gui.core.library import Moment
+
+    _job(store, "job-a", "a/clip.mp4")
+    _job(store, "job-b", "b/other.mov")
+    token = _CancelledAfter(3)  # both jobs read, then cancelled at the first video's markers
+    assert _refusal(lambda: export_markers(store, ["job-a", "job-b"], "otio", tmp_path / "m", cancel=token))[0] \
+        == "Export cancelled"
+    assert token.looks == 3 and not (tmp_path / "m").exists()
+    token = _CancelledAfter(3)
+    dog = [Moment("Dog", 0, 500, 90.0)]
+    assert _refusal(lambda: export_moments(store, [("job-a", dog, "SEGMENTS"), ("job-b", dog, "SEGMENTS")], "otio",
+                                           tmp_path / "m", cancel=token))[0] == "Export cancelled"
+    assert token.looks == 3 and not (tmp_path / "m").exists()
+
+
+def test_notes_are_said_once_and_only_when_there_is_one(store, tmp_path):
+    _job(store, "job-a", "a/clip.mp4", rate=25.0)
+    _job(store, "job-b", "b/other.mov", rate=25.0)
+    assert export_markers(store, ["job-a", "job-b"], "otio", tmp_path / "std").notes == []
+    _job(store, "job-c", "c/odd.mp4", rate=12.5)
+    _job(store, "job-d", "d/odd.mp4", rate=12.5)
+    notes = export_markers(store, ["job-c", "job-d"], "otio", tmp_path / "odd").notes
+    assert len(notes) == 1 and "12.5" in notes[0]
+
+
+def test_no_marker_in_several_videos_names_them_all(store, tmp_path):
+    _job(store, "job-a", "a/clip.mp4")
+    _job(store, "job-b", "b/other.mov")
+    title, text, _ = _refusal(lambda: export_markers(store, ["job-a", "job-b"], "otio", tmp_path / "m",
+                                                     options=MarkerOptions(min_confidence=99.9)))
+    assert (title, text) == ("No markers", "The filters leave no marker in a/clip.mp4, b/other.mov; nothing was "
+                                           "written.")
+
+
+@pytest.mark.parametrize("reported", [15.0, 12.5, 29.4])
+def test_non_standard_rates_export_where_the_format_allows_and_are_refused_clearly_where_not(store, tmp_path,
+                                                                                            reported):
+    """EDL and FCP7 XML are written by OpenTimelineIO adapters whose timecode knows only standard rates (they
+    raise, or would write 29 fps as 29.97 drop-frame): a clear refusal naming the formats that work, nothing
+    written. The other formats count the rounded rate themselves."""
+    from editorial_support import read_csv
+
+    from gui.core.editorial import FORMATS
+
+    _job(store, "job-r", "r/screen.mp4", rate=reported)
+    fps = round(reported)
+    for fmt in FORMATS:
+        out = tmp_path / f"m-{fmt}"
+        if fmt in ("edl", "fcp7xml"):
+            title, text, hint = _refusal(lambda fmt=fmt, out=out: export_markers(store, ["job-r"], fmt, out))
+            assert title == "Frame rate not supported by this format"
+            assert f"r/screen.mp4 runs at {fps} fps ({reported:g} reported)" in text
+            assert hint == "Export this video as resolve-edl, fcpxml, otio, markers-csv, vtt-chapters."
+            assert not out.exists()
+            continue
+        result = export_markers(store, ["job-r"], fmt, out)
+        assert result.marker_count == 1
+    rows = read_csv(tmp_path / "m-markers-csv")
+    # Car 1000-2000 ms: frames round(1.0 * fps) and round(2.0 * fps); timecode counted at the whole rate
+    assert (rows[0]["timecode in"], rows[0]["timecode out"]) == ("00:00:01:00", "00:00:02:00")
+    edl = (tmp_path / "m-resolve-edl").read_text()
+    assert "01:00:01:00 01:00:01:01 01:00:01:00 01:00:01:01" in edl  # a one-frame event at 1 s after 01:00:00:00

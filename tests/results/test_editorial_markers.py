@@ -99,7 +99,16 @@ def test_note_holds_max_and_mean_confidence_of_the_merged_segments_and_the_categ
 
 def test_options_problems():
     assert MarkerOptions().problems() == []
-    assert len(MarkerOptions(min_confidence=101, min_duration_ms=-1, merge_gap_ms=-5).problems()) == 3
+    assert MarkerOptions(min_confidence=100, min_duration_ms=0, merge_gap_ms=0).problems() == []  # the bounds
+    assert MarkerOptions(min_confidence=101, min_duration_ms=-1, merge_gap_ms=-5).problems() == [
+        "minimum confidence must be 0-100, not 101",
+        "minimum duration must be 0 ms or more, not -1",
+        "merge gap must be 0 ms or more, not -5",
+    ]
+
+
+def test_a_segment_at_exactly_the_minimum_confidence_is_kept():
+    assert spans(build_markers(SEGS, MarkerOptions(min_confidence=99.0))) == [("Dog", 0, 300)]
 
 
 def test_split_list():

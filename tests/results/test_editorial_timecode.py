@@ -122,3 +122,25 @@ def test_invalid_timecodes_are_refused(reported, text):
 )
 def test_milliseconds_to_the_nearest_frame(reported, ms, frame):
     assert edit_rate(reported).frames(ms) == frame
+
+
+@pytest.mark.parametrize(("reported", "frames", "timecode"), [
+    (15.0, 15 * 3600 + 7, "01:00:00:07"),  # OpenTimelineIO refuses 15, 12 and 10 fps
+    (12.3, 12 * 61 + 11, "00:01:01:11"),
+    (10.0, 10 * 59 + 9, "00:00:59:09"),
+    (29.4, 29 * 3600, "01:00:00:00"),  # OpenTimelineIO reads 29 as 29.97 drop-frame: 00:59:56;12 or so
+    (23.2, 23 * 3600 + 22, "01:00:00:22"),  # ... and 23 as 23.976
+    (119.2, 119 * 2 + 118, "00:00:02:118"),  # three-digit frames above 100 fps
+])
+def test_whole_number_rates_count_plain_non_drop_timecode_both_ways(reported, frames, timecode):
+    rate = edit_rate(reported)
+    assert not rate.standard and not rate.drop_frame
+    assert rate.timecode(frames) == timecode
+    assert rate.parse(timecode) == frames
+    assert rate.parse("01:00:00:00") == 3600 * rate.numerator  # the EDL start, a whole hour of frames
+
+
+def test_standard_rates_still_count_with_opentimelineio():
+    assert edit_rate(25).standard and edit_rate(29.97).standard
+    assert edit_rate(29.97).timecode(17982) == "00:10:00;00"  # drop-frame: ten minutes are 17,982 frames
+    assert edit_rate(29.97).parse("00:10:00;00") == 17982

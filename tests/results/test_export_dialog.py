@@ -183,3 +183,23 @@ def test_the_results_window_opens_it(qtbot, jobs, pool, tmp_path, wait_pool):
     qtbot.waitUntil(lambda: dialog.count == 3, timeout=10_000)
     dialog.reject()
     qtbot.waitUntil(lambda: view.findChild(MarkerExportDialog) is None, timeout=5_000)  # not piled up
+
+
+def test_a_format_that_cannot_carry_the_videos_rate_is_said_before_exporting(qtbot, store, pool, tmp_path):
+    """A 15 fps screen recording: the EDL (OpenTimelineIO's timecode knows only standard rates) is refused in
+    the preview with the formats that work, and choosing one of those enables the export again."""
+    store_pages(store, "job-15", [segments_page(LABELS, 15.0, key="screen/rec.mp4")])
+    dialog = MarkerExportDialog(store, [("job-15", "s3://footage/screen/rec.mp4")], pool=pool, start_folder=tmp_path)
+    qtbot.addWidget(dialog)
+    assert dialog.fmt == "edl"  # the first format
+    qtbot.waitUntil(lambda: dialog.count is not None, timeout=10_000)
+    assert dialog.count == 3  # the two Car segments merge
+    assert "Frame rate not supported by this format" in dialog.previewLabel.text()
+    assert "screen/rec.mp4 runs at 15 fps" in dialog.previewLabel.text()
+    assert not dialog.exportButton.isEnabled()
+    _counted(qtbot, dialog, lambda: dialog.set_format("resolve-edl"))
+    assert "not supported" not in dialog.previewLabel.text() and dialog.exportButton.isEnabled()
+    dialog.outputEdit.setText(str(tmp_path / "rec.edl"))
+    with qtbot.waitSignal(dialog.exported, timeout=10_000):
+        dialog.exportButton.click()
+    assert "01:00:00:00" in (tmp_path / "rec.edl").read_text()
