@@ -184,6 +184,14 @@ class MarkerExportDialog(QDialog):
 
     def _build(self, several: bool) -> None:
         layout = QVBoxLayout(self)
+        if self.moments is not None:  # from the Library: say what is exported
+            total = sum(len(self.moments[job_id][0]) for job_id, _ in self.jobs)
+            self.sourceLabel = QLabel(
+                f"The {total:,} moment{'s' if total != 1 else ''} your Library search matched, one marker each "
+                "(\u201cMerge gaps up to\u201d joins close ones of a label).", self)
+            self.sourceLabel.setObjectName("markerSource")
+            self.sourceLabel.setWordWrap(True)
+            layout.addWidget(self.sourceLabel)
         form = QFormLayout()
         self.formatBox = QComboBox(self)
         self.formatBox.setObjectName("markerFormat")

@@ -194,6 +194,7 @@ def test_the_selected_moments_export_as_editor_markers(qtbot, filled, make_view,
     try:
         assert dialog.windowTitle() == "Export 4 moments of 2 videos as markers"
         assert dialog.mergeGap.value() == 0  # one marker per moment unless asked otherwise
+        assert dialog.sourceLabel.text().startswith("The 4 moments your Library search matched, one marker each")
         qtbot.waitUntil(lambda: dialog.count == 4, timeout=10_000)
         dialog.set_format("otio")
         dialog.outputEdit.setText(str(tmp_path / "edit"))
