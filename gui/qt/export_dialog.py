@@ -164,8 +164,10 @@ class MarkerExportDialog(QDialog):
         self._loaded: tuple[list[JobSegments], list[str]] | None = None  # segments read once, problems
         self._exporting = False
         several = len(self.jobs) > 1
-        if moments is not None:
-            total = sum(len(moments[job_id][0]) for job_id, _ in self.jobs)
+        # how many moments the Library gave (None: the jobs' segments are exported)
+        self.moment_count = None if moments is None else sum(len(moments[j][0]) for j, _ in self.jobs)
+        if self.moment_count is not None:
+            total = self.moment_count
             of = f" of {len(self.jobs)} videos" if several else ""
             self.setWindowTitle(f"Export {total:,} moment{'s' if total != 1 else ''}{of} as markers")
         else:
@@ -184,8 +186,8 @@ class MarkerExportDialog(QDialog):
 
     def _build(self, several: bool) -> None:
         layout = QVBoxLayout(self)
-        if self.moments is not None:  # from the Library: say what is exported
-            total = sum(len(self.moments[job_id][0]) for job_id, _ in self.jobs)
+        if self.moment_count is not None:  # from the Library: say what is exported
+            total = self.moment_count
             self.sourceLabel = QLabel(
                 f"The {total:,} moment{'s' if total != 1 else ''} your Library search matched, one marker each "
                 "(\u201cMerge gaps up to\u201d joins close ones of a label).", self)

@@ -137,8 +137,8 @@ def _index_task(cancel: Any, progress: Callable[[object], None], paths: AppPaths
     store = ResultsStore(paths.results_db)
     library = Library.for_store(store)
     try:
-        count = library.backfill(progress=progress, cancel=cancel) if library.pending() else 0
-        return count, store.problem
+        # backfill finds what is pending itself (nothing: 0, and its progress says 0 of 0, which is not shown)
+        return library.backfill(progress=progress, cancel=cancel), store.problem
     finally:
         library.close()
         store.close()
